@@ -1,0 +1,3 @@
+from chatserve.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""Assemble the Litestar app for a bot: routes, security, error bodies, and the worker threads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi import OpenAPIConfig
+
+from chatserve import __version__
+from chatserve.bot import Bot, load
+from chatserve.chat import chat
+from chatserve.holder import BotHolder
+from chatserve.security import check_request, security_headers
+from chatserve.webui import CSP, Asset, WebUI
+from chatserve.wire import MAX_BODY_BYTES
+
+MAX_WORKER_THREADS = 256
+"""Sync chat functions running at once; each holds one thread for its whole run."""
+
+
+def create_app(config: str | Path | Bot, *, webui: WebUI | None = None) -> Litestar:
+    """Build the app serving `config` (a config file path, or an already loaded Bot)."""
+    bot = config if isinstance(config, Bot) else load(config)
+    holder = BotHolder(bot, webui or WebUI())
+    return Litestar(
+        route_handlers=[index, public_config, healthz, asset, chat],
+        state=State({"holder": holder}),
+        lifespan=[_worker_threads],
+        before_request=check_request,
+        after_request=security_headers,
+        exception_handlers={HTTPException: _error_response, Exception: _error_response},
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title=bot.config.title or "chatserve",
+            version=__version__,
+            description="The HTTP API of a chatserve bot.",
+            path="/schema",
+        ),
+        logging_config=None,
+    )
+
+
+@asynccontextmanager
+async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
+    with ThreadPoolExecutor(MAX_WORKER_THREADS, thread_name_prefix="chatserve-fn") as executor:
+        app.state.executor = executor
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+@get("/", include_in_schema=False)
+async def index(request: Request[Any, Any, State], state: State) -> Response[bytes]:
+    return _send(request, state.holder.current.page, {"Content-Security-Policy": CSP})
+
+
+@get("/assets/{name:path}", include_in_schema=False)
+async def asset(request: Request[Any, Any, State], state: State, name: str) -> Response[bytes]:
+    found = state.holder.webui.assets.get(f"assets{name}")
+    if found is None:
+        raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
+    return _send(request, found, {"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+@get("/api/config", summary="Public config", description="What the web UI renders from.")
+async def public_config(state: State) -> Response[bytes]:
+    return Response(state.holder.current.public_config, media_type="application/json")
+
+
+@get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _send(request: Request[Any, Any, Any], asset: Asset, headers: dict[str, str]) -> Response[bytes]:
+    headers = {"ETag": asset.etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache", **headers}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(b"", status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Every error as `{"error": {"message": ...}}`; details of unexpected ones stay in the log."""
+    if isinstance(exc, HTTPException):
+        status, message = exc.status_code, exc.detail
+        if status == 413:
+            message = f"The request body is larger than {MAX_BODY_BYTES:,} bytes."
+        elif status == 400 and getattr(exc, "extra", None):
+            # Litestar's body validation: say what was wrong, as a 422 like our own checks.
+            status = 422
+            message = "Invalid request: " + "; ".join(
+                f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
+                for e in exc.extra  # type: ignore[union-attr]
+            )
+    else:
+        request.logger.error("Unhandled error", exc_info=exc)
+        status, message = 500, "Internal server error."
+    return Response({"error": {"message": message}}, status_code=status)

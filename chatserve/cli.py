@@ -1,0 +1,66 @@
+"""The `chatserve` command: a thin skin over the Python API. Heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chatserve import __version__
+
+FORMATS = ("text", "json", "github")
+
+
+class DefaultGroup(click.Group):
+    """`chatserve CONFIG` means `chatserve serve CONFIG`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args.insert(0, "serve")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=DefaultGroup)
+@click.version_option(__version__, prog_name="chatserve")
+def main() -> None:
+    """Turn one YAML file into a chat web app.
+
+    `chatserve CONFIG` is short for `chatserve serve CONFIG`.
+    """
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--host", help="Interface to bind. Default: server.host, else 127.0.0.1.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port, else 8000.")
+def serve(config: str, host: str | None, port: int | None) -> None:
+    """Serve the bot described by CONFIG."""
+    from chatserve.errors import ConfigError
+    from chatserve.server import run
+
+    try:
+        run(config, host=host, port=port)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--no-import", is_flag=True, help="Do not import `fn` (faster; checks less).")
+def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
+    """Check config files; print every problem; exit 1 if any file is invalid."""
+    from chatserve.validation import check, report
+
+    results = {path: check(path, import_fn=not no_import) for path in configs}
+    click.echo(report(results, fmt), nl=False)
+    sys.exit(1 if any(results.values()) else 0)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of config files."""
+    from chatserve.schema import schema_text
+
+    click.echo(schema_text(), nl=False)

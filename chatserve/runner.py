@@ -1,0 +1,178 @@
+"""Run a chat function of any kind and watch its reply grow.
+
+A run has one producer and one consumer. The producer is the chat function: a worker thread
+for sync code (one thread for the whole run, never a hop per token) or a task for async code.
+It stores each value it yields in `latest` and wakes the consumer only if the consumer is not
+already awake, so a fast generator costs one assignment per token. The consumer (the HTTP
+response) takes whatever is latest when it gets round to it: that is the coalescing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from typing import Any
+
+_NOTHING = object()
+
+
+SYNC = "sync"
+ASYNC = "async"
+GENERATOR = "generator"
+ASYNC_GENERATOR = "async generator"
+
+
+def kind_of(fn: Callable[..., Any]) -> str:
+    """Classify a chat function once, at load time (a callable object counts by `__call__`)."""
+    target = fn if inspect.isroutine(fn) else type(fn).__call__
+    if inspect.isasyncgenfunction(target):
+        return ASYNC_GENERATOR
+    if inspect.isgeneratorfunction(target):
+        return GENERATOR
+    if inspect.iscoroutinefunction(target):
+        return ASYNC
+    return SYNC
+
+
+class Run:
+    """One call of the chat function; `updates()` yields its reply each time it changed."""
+
+    def __init__(
+        self, fn: Callable[..., Any], kind: str, args: tuple[Any, ...], executor: Executor
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._awake = False  # the producer has asked the loop to set `_wake`
+        self._stopping = False
+        self.latest: Any = _NOTHING
+        self._changes = 0
+        self.finished = False
+        self.error: BaseException | None = None
+        if kind == GENERATOR:
+            self._producer = self._loop.run_in_executor(executor, self._pump, fn, args)
+        elif kind == SYNC:
+            self._producer = self._loop.run_in_executor(executor, self._call, fn, args)
+        elif kind == ASYNC_GENERATOR:
+            self._producer = self._loop.create_task(self._apump(fn(*args)))
+        else:
+            self._producer = self._loop.create_task(self._acall(fn(*args)))
+
+    @property
+    def reply(self) -> Any:
+        """The latest value the function produced; None if it produced nothing."""
+        return None if self.latest is _NOTHING else self.latest
+
+    async def updates(self) -> AsyncIterator[Any]:
+        """Yield the latest reply whenever it changed, until the function finishes.
+
+        Values produced while the consumer was busy are skipped: only the newest counts,
+        because each yield of a chat function is the whole reply so far.
+        """
+        seen = 0
+        while True:
+            await self._wake.wait()
+            # Clear before reading, so a value stored after the read wakes us again.
+            self._wake.clear()
+            self._awake = False
+            finished = self.finished
+            if self._changes != seen:
+                seen = self._changes
+                yield self.reply
+            if finished:
+                if self.error is not None:
+                    raise self.error
+                return
+
+    async def result(self) -> Any:
+        """Wait for the function to finish and return its final reply."""
+        async for _ in self.updates():
+            pass
+        return self.reply
+
+    async def settle(self, seconds: float) -> None:
+        """Let output accumulate for up to `seconds`; returns early when the function ends."""
+        if not self.finished:
+            await asyncio.wait([self._producer], timeout=seconds)
+
+    def stop(self) -> None:
+        """Ask the function to stop: generators are closed, so their `finally` blocks run.
+
+        A generator in a thread is closed after its current step; a plain sync function
+        cannot be interrupted and runs to completion, its result discarded.
+        """
+        self._stopping = True
+        if isinstance(self._producer, asyncio.Task):
+            self._producer.cancel()
+
+    # Producer side. Sync code runs in a worker thread and talks to the loop only through
+    # `_publish` and `_finish`.
+
+    def _publish(self, value: Any) -> None:
+        self.latest = value
+        self._changes += 1
+        if not self._awake:
+            self._awake = True
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _finish(self, error: BaseException | None) -> None:
+        self.error = error
+        self.finished = True
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _pump(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        error = None
+        try:
+            generator = fn(*args)
+            try:
+                for value in generator:
+                    self._publish(value)
+                    if self._stopping:
+                        break
+            finally:
+                generator.close()
+        except BaseException as exc:
+            error = exc
+        self._finish(error)
+
+    def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        error = None
+        try:
+            self._publish(fn(*args))
+        except BaseException as exc:
+            error = exc
+        self._finish(error)
+
+    async def _apump(self, generator: Any) -> None:
+        error = None
+        try:
+            async for value in generator:
+                self._publish_here(value)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            error = exc
+        finally:
+            await generator.aclose()
+        self._finish_here(error)
+
+    async def _acall(self, coroutine: Any) -> None:
+        error = None
+        try:
+            self._publish_here(await coroutine)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            error = exc
+        self._finish_here(error)
+
+    def _publish_here(self, value: Any) -> None:
+        self.latest = value
+        self._changes += 1
+        self._wake.set()
+
+    def _finish_here(self, error: BaseException | None) -> None:
+        self.error = error
+        self.finished = True
+        self._wake.set()

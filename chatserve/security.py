@@ -1,0 +1,39 @@
+"""Request checks and response headers that every route shares (SPEC §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_BODY_TYPES = {"application/json"}
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """State-changing requests must be JSON and, from a browser, come from this site.
+
+    A cross-site page can POST only "simple" bodies (forms, text/plain) without a CORS
+    preflight, which we never grant; requiring JSON and a same-host Origin closes both doors.
+    """
+    if request.method in _SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise PermissionDeniedException(f"Cross-origin request from {origin!r} refused.")
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDeniedException("Cross-site request refused.")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in _BODY_TYPES:
+        raise HTTPException(
+            status_code=415,
+            detail=f"Send the body as application/json, not {media_type or 'nothing'!r}.",
+        )
+
+
+async def security_headers(response: Response[Any]) -> Response[Any]:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
