@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
 
 from chatserve import __version__
 from chatserve.bot import Bot, load
@@ -19,7 +21,9 @@ from chatserve.chat import chat
 from chatserve.holder import BotHolder
 from chatserve.security import check_request, security_headers
 from chatserve.webui import CSP, Asset, WebUI
-from chatserve.wire import MAX_BODY_BYTES
+from chatserve.wire import MAX_BODY_BYTES, MAX_JSON_DEPTH
+
+logger = logging.getLogger("chatserve")
 
 MAX_WORKER_THREADS = 256
 """Sync chat functions running at once; each holds one thread for its whole run."""
@@ -56,21 +60,21 @@ async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
 
 
 @get("/", include_in_schema=False)
-async def index(request: Request[Any, Any, State], state: State) -> Response[bytes]:
-    return _send(request, state.holder.current.page, {"Content-Security-Policy": CSP})
+async def index(request: Request[Any, Any, State]) -> Response[bytes]:
+    return _send(request, request.app.state.holder.current.page, {"Content-Security-Policy": CSP})
 
 
 @get("/assets/{name:path}", include_in_schema=False)
-async def asset(request: Request[Any, Any, State], state: State, name: str) -> Response[bytes]:
-    found = state.holder.webui.assets.get(f"assets{name}")
+async def asset(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
+    found = request.app.state.holder.webui.assets.get(f"assets{name}")
     if found is None:
         raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
     return _send(request, found, {"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @get("/api/config", summary="Public config", description="What the web UI renders from.")
-async def public_config(state: State) -> Response[bytes]:
-    return Response(state.holder.current.public_config, media_type="application/json")
+async def public_config(request: Request[Any, Any, State]) -> Response[bytes]:
+    return Response(request.app.state.holder.current.public_config, media_type="application/json")
 
 
 @get("/healthz", summary="Liveness")
@@ -78,8 +82,15 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _send(request: Request[Any, Any, Any], asset: Asset, headers: dict[str, str]) -> Response[bytes]:
-    headers = {"ETag": asset.etag, "Vary": "Accept-Encoding", "Cache-Control": "no-cache", **headers}
+def _send(
+    request: Request[Any, Any, Any], asset: Asset, headers: dict[str, str]
+) -> Response[bytes]:
+    headers = {
+        "ETag": asset.etag,
+        "Vary": "Accept-Encoding",
+        "Cache-Control": "no-cache",
+        **headers,
+    }
     if request.headers.get("if-none-match") == asset.etag:
         return Response(b"", status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", ""):
@@ -101,7 +112,10 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
                 f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
                 for e in exc.extra  # type: ignore[union-attr]
             )
+    elif isinstance(exc, RecursionError):
+        # msgspec's decoder refuses absurdly nested JSON this way, before our depth check.
+        status, message = 422, f"The request nests deeper than {MAX_JSON_DEPTH} levels."
     else:
-        request.logger.error("Unhandled error", exc_info=exc)
+        logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         status, message = 500, "Internal server error."
     return Response({"error": {"message": message}}, status_code=status)

@@ -11,10 +11,12 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 from litestar.response import Stream
 
 from chatserve.errors import Error
 from chatserve.messages import Message, changes, to_messages
+from chatserve.openapi import ChatOperation
 from chatserve.runner import Run
 from chatserve.wire import (
     MAX_HISTORY_MESSAGES,
@@ -63,6 +65,7 @@ class ChatFailed(HTTPException):
 @post(
     "/api/chat",
     status_code=200,
+    operation_class=ChatOperation,
     summary="Chat",
     description=DESCRIPTION,
     responses={
@@ -72,7 +75,8 @@ class ChatFailed(HTTPException):
         500: ResponseSpec(ErrorResponse, description="The chat function failed"),
     },
 )
-async def chat(request: Request[Any, Any, State], data: ChatRequest, state: State) -> Response[Any]:
+async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
+    state = request.app.state
     bot = state.holder.current.bot
     _check_limits(data)
     if data.inputs:
@@ -82,7 +86,9 @@ async def chat(request: Request[Any, Any, State], data: ChatRequest, state: Stat
     history = [msgspec.to_builtins(message) for message in data.history]
     run = Run(bot.fn, bot.kind, (data.message, history), state.executor)
     if data.stream:
-        return Stream(_events(run, bot.config.fn), media_type="text/event-stream", headers=STREAM_HEADERS)
+        return Stream(
+            _events(run, bot.config.fn), media_type="text/event-stream", headers=STREAM_HEADERS
+        )
     try:
         reply = await run.result()
         messages = to_messages(reply)
@@ -93,7 +99,9 @@ async def chat(request: Request[Any, Any, State], data: ChatRequest, state: Stat
         raise HTTPException(status_code=500, detail=GENERIC_FAILURE) from None
     finally:
         run.stop()
-    return Response(msgspec.json.encode({"messages": messages, "outputs": []}), media_type="application/json")
+    return Response(
+        msgspec.json.encode({"messages": messages, "outputs": []}), media_type="application/json"
+    )
 
 
 def _check_limits(data: ChatRequest) -> None:

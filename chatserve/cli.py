@@ -1,4 +1,4 @@
-"""The `chatserve` command: a thin skin over the Python API. Heavy imports happen inside commands."""
+"""The `chatserve` command: a thin skin over the Python API; heavy imports wait for a command."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def main() -> None:
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--host", help="Interface to bind. Default: server.host, else 127.0.0.1.")
-@click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port, else 8000.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port (8000).")
 def serve(config: str, host: str | None, port: int | None) -> None:
     """Serve the bot described by CONFIG."""
     from chatserve.errors import ConfigError

@@ -23,6 +23,9 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 """Values constructed after alias expansion; stops "billion laughs" documents."""
 
+MAX_DEPTH = 50
+"""Nesting levels; a config needs four or five. Also ends recursive aliases (`&a [*a]`)."""
+
 Key = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -102,21 +105,21 @@ def parse(text: str, source: Source) -> tuple[Any, Source, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_syntax_problem(source.file, exc)]) from None
     except _TooManyNodes:
-        raise ConfigError(
-            [
-                source.problem(
-                    (),
-                    f"document expands to more than {MAX_NODES:,} values; "
-                    "aliases are probably nested too deeply",
-                )
-            ]
-        ) from None
+        message = f"document expands to more than {MAX_NODES:,} values; are aliases nested?"
+        raise ConfigError([source.problem((), message)]) from None
+    except (_TooDeep, RecursionError):
+        message = f"document nests more than {MAX_DEPTH} levels deep"
+        raise ConfigError([source.problem((), message)]) from None
     finally:
         loader.dispose()
     return value, source, builder.problems
 
 
 class _TooManyNodes(Exception):
+    pass
+
+
+class _TooDeep(Exception):
     pass
 
 
@@ -133,6 +136,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooManyNodes
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep
         if isinstance(node, ScalarNode):
             return self.loader.construct_object(node)
         if node.tag != _PLAIN_TAGS.get(type(node)):

@@ -63,7 +63,9 @@ class WebUI:
         """`index.html` for this bot."""
         config = bot.public_config()
         text = (
-            self.template.replace("__CHATSERVE_TITLE__", html.escape(config["title"] or "chatserve"))
+            self.template.replace(
+                "__CHATSERVE_TITLE__", html.escape(config["title"] or "chatserve")
+            )
             .replace("__CHATSERVE_THEME__", config["theme"])
             .replace("__CHATSERVE_CONFIG__", script_json(config))
         )
