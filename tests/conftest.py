@@ -152,15 +152,15 @@ def free_port() -> int:
 def start_server(config: Path, log: Path, *args: str) -> LiveServer:
     """Start `python -m chatserve serve CONFIG` and wait until /healthz answers."""
     port = free_port()
-    handle = log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chatserve", "serve", str(config), "--port", str(port), *args],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=config.parent,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    with log.open("w") as handle:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chatserve", "serve", str(config), "--port", str(port), *args],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=config.parent,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

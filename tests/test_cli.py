@@ -1,0 +1,120 @@
+"""The command line: validate's formats and exit codes, schema, the default command, --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+from click.testing import CliRunner
+
+from chatserve.cli import main
+
+BROKEN = """\
+# yaml-language-server: $schema=../schemas/chatserve.schema.json
+titel: Broken bot
+chatbot:
+  height: tall
+title: One
+title: Two
+"""
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_validate_reports_every_problem_of_every_file(tmp_path: Path) -> None:
+    broken = write(tmp_path, "broken.yaml", BROKEN)
+    syntax = write(tmp_path, "syntax.yaml", "fn: bot.py:reply\ntitle: [unclosed\n")
+    result = run("validate", broken, syntax)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{broken}:2:1: missing required key 'fn'",
+        f"{broken}:2:1: titel: unknown key 'titel'; did you mean 'title'?",
+        f"{broken}:4:3: chatbot.height: must be an integer or a CSS length such as '70vh', "
+        "got 'tall'",
+        f"{broken}:6:1: title: duplicate key 'title'; first defined at line 5",
+        f"{syntax}:3:1: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 2)",
+        "5 problem(s) in 2 of 2 file(s)",
+    ]
+
+
+def test_validate_imports_fn_unless_told_not_to(tmp_path: Path) -> None:
+    config = write(tmp_path, "bot.yaml", "fn: nowhere.py:reply\n")
+    result = run("validate", config)
+    assert result.exit_code == 1
+    assert f'{config}:1:1: fn: File "nowhere.py" not found' in result.output
+    result = run("validate", "--no-import", config)
+    assert (result.exit_code, result.output) == (0, "1 file(s) valid\n")
+
+
+def test_validate_json_format(tmp_path: Path) -> None:
+    config = write(tmp_path, "bot.yaml", "fn: a:b\ntheme: blue\n")
+    result = run("validate", "--no-import", "--format", "json", config)
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["valid"] is False
+    [problem] = report["files"][0]["problems"]
+    assert problem["file"] == config
+    assert (problem["line"], problem["column"], problem["path"]) == (2, 1, "theme")
+
+
+def test_validate_github_format(tmp_path: Path) -> None:
+    config = write(tmp_path, "bot.yaml", "fn: a:b\nautofocus: 3\n")
+    result = run("validate", "--no-import", "--format", "github", config)
+    assert result.output == (
+        f"::error file={config},line=2,col=1,title=chatserve::"
+        "autofocus: must be true/false, got int 3\n"
+    )
+
+
+def test_validate_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("validate").exit_code == 2
+    assert run("validate", str(tmp_path / "missing.yaml")).exit_code == 2
+    assert run("validate", "--format", "xml", str(tmp_path)).exit_code == 2
+
+
+def test_shipped_configs_are_valid() -> None:
+    configs = sorted(str(p) for p in (ROOT / "configs").glob("*.yaml"))
+    assert len(configs) >= 5
+    result = run("validate", *configs)
+    assert (result.exit_code, result.output) == (0, f"{len(configs)} file(s) valid\n")
+
+
+def test_shipped_configs_point_editors_at_the_schema() -> None:
+    for path in (ROOT / "configs").glob("*.yaml"):
+        first = path.read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/chatserve.schema.json", path
+
+
+def test_schema_command_prints_the_committed_schema() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    assert result.output == (ROOT / "schemas" / "chatserve.schema.json").read_text(), (
+        "schemas/chatserve.schema.json is stale: run `chatserve schema > "
+        "schemas/chatserve.schema.json`"
+    )
+
+
+def test_python_dash_m_and_help_are_light() -> None:
+    code = (
+        "import sys, runpy; sys.argv = ['chatserve', '--help']\n"
+        "try:\n    runpy.run_module('chatserve', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('litestar', 'pydantic', 'uvicorn', 'yaml') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "Usage: chatserve" in result.stdout
+    assert "HEAVY []" in result.stdout

@@ -1,0 +1,83 @@
+"""A real `chatserve serve` process on a loopback port: streaming, stopping, failing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.server
+
+
+def test_reply_streams_before_the_function_finishes(write_config, live_server) -> None:
+    server = live_server(write_config("fn: bot.py:paced\n"))
+    arrivals = []
+    with httpx.stream(
+        "POST", server.url + "/api/chat", json={"message": "x", "stream": True}, timeout=10
+    ) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                arrivals.append((line[7:], time.monotonic()))
+    names = [name for name, _ in arrivals]
+    assert names == ["message", "delta", "delta", "delta", "delta", "done"]
+    # paced() sleeps 50 ms per step: the first chunk came long before the last.
+    assert arrivals[-1][1] - arrivals[0][1] > 0.15
+
+
+def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Path) -> None:
+    server = live_server(write_config("fn: bot.py:slow\n"))
+    with httpx.stream(
+        "POST", server.url + "/api/chat", json={"message": "x", "stream": True}, timeout=10
+    ) as response:
+        for line in response.iter_lines():
+            if line.startswith("event: message"):
+                break
+    # slow() runs for 50 s unless closed; its `finally` writes this file.
+    closed = tmp_path / "closed.txt"
+    deadline = time.monotonic() + 3
+    while not closed.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert closed.exists(), server.output()
+    assert httpx.get(server.url + "/healthz").status_code == 200
+
+
+def test_failing_function_leaves_the_server_serving(write_config, live_server) -> None:
+    server = live_server(write_config("fn: bot.py:crash\n"))
+    response = httpx.post(server.url + "/api/chat", json={"message": "x"})
+    assert response.status_code == 500
+    assert "secret" not in response.text
+    assert httpx.post(server.url + "/api/chat", json={"message": "x"}).status_code == 500
+    assert httpx.get(server.url + "/healthz").status_code == 200
+    log = server.output()
+    assert "Traceback" in log
+    assert "RuntimeError: secret internal detail" in log
+
+
+def test_serving_an_invalid_config_exits_1_with_the_problems(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text("fn: missing.py:reply\ntitel: x\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "chatserve", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{config}:2:1: titel: unknown key 'titel'; did you mean 'title'?"
+    ]
+    assert "Traceback" not in result.stderr
+    config.write_text("fn: missing.py:reply\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "chatserve", "serve", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f'{config}:1:1: fn: File "missing.py" not found in "{tmp_path}".\n'
