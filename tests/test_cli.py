@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from click.testing import CliRunner
 
 from chatserve.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BROKEN = """\
 # yaml-language-server: $schema=../schemas/chatserve.schema.json

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
 import jsonschema
 import pytest
 import yaml
 
 from chatserve.config import Config
 from chatserve.schema import json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCHEMA = json_schema()
 
