@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+_NOT_USER_CODE = (str(Path(__file__).parent), "<frozen importlib")
+
 FORMAT = '"<module>:<function>" or "<file.py>:<function>"'
 
 
@@ -83,7 +85,12 @@ def _import_file(relative: str, base_dir: Path) -> Any:
 
 def _failure(name: str, exc: BaseException) -> str:
     """One line naming the error and where in the user's code it happened."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if "importlib" not in f.filename]
-    where = f" ({Path(user[-1].filename).name}, line {user[-1].lineno})" if user else ""
-    return f'Importing "{name}" failed: {type(exc).__name__}: {exc}{where}'
+    if isinstance(exc, SyntaxError) and exc.filename:
+        detail, filename, line = exc.msg, exc.filename, exc.lineno
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        user = [f for f in frames if not f.filename.startswith(_NOT_USER_CODE)]
+        detail = str(exc)
+        filename, line = (user[-1].filename, user[-1].lineno) if user else ("", 0)
+    where = f" ({Path(filename).name}, line {line})" if filename else ""
+    return f'Importing "{name}" failed: {type(exc).__name__}: {detail}{where}'

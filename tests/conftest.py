@@ -83,6 +83,21 @@ def partial_then_crash(message, history):
     raise RuntimeError("secret internal detail")
 
 
+def xss(message, history):
+    return (
+        "<img src=x onerror='window.pwned=1'> <script>window.pwned=2</script> "
+        "[click](javascript:window.pwned=3) **bold**"
+    )
+
+
+def xss_stream(message, history):
+    payload = xss(message, history)
+    for end in range(1, len(payload) + 1, 3):
+        time.sleep(0.005)
+        yield payload[:end]
+    yield payload
+
+
 def odd(message, history):
     return object()
 

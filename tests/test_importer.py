@@ -89,8 +89,8 @@ def test_error_inside_the_module_names_the_line(tmp_path: Path) -> None:
 
 
 def test_syntax_error_in_the_module(tmp_path: Path) -> None:
-    message = error(tmp_path, "chat.py:reply", {"chat.py": "def reply(:\n"})
-    assert message.startswith('Importing "chat.py" failed: SyntaxError')
+    message = error(tmp_path, "chat.py:reply", {"chat.py": "x = 1\ndef reply(:\n"})
+    assert message == 'Importing "chat.py" failed: SyntaxError: invalid syntax (chat.py, line 2)'
 
 
 def test_missing_dependency_of_a_module_is_not_blamed_on_the_module(tmp_path: Path) -> None:
