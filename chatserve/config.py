@@ -104,7 +104,8 @@ class Config(Model):
     """Focus the message box when the page loads."""
 
     theme: Literal[THEMES] = "default"  # type: ignore[valid-type]
-    """Built-in theme; each has a light and a dark mode that follows the browser's setting."""
+    """Built-in theme. Each has a light and a dark mode; the page follows the system setting
+    unless the visitor picks one with the toggle in the header."""
 
     server: ServerConfig = ServerConfig()
     """Server settings."""
