@@ -52,6 +52,12 @@ def paced(message, history):
         yield "word " * i
 
 
+def steady(message, history):
+    for i in range(1, 9):
+        time.sleep(0.2)
+        yield "word " * i
+
+
 def flood(message, history):
     reply = ""
     for i in range(5000):

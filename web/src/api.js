@@ -1,0 +1,74 @@
+// The chat endpoint client: POSTs one turn and hands each server-sent event to a callback.
+import { SSEParser } from "./sse.js";
+
+/** An error whose message is meant for the person chatting (from the server, or ours). */
+export class ChatError extends Error {}
+
+/**
+ * Sends `{message, history, stream: true}` to `url` and calls `onEvent(name, data)` for each event.
+ * Resolves when the stream ends; rejects with ChatError for non-2xx answers and network failures,
+ * and with the AbortError of `signal` when the caller stops the turn.
+ */
+export async function streamChat(url, { message, history }, { signal, onEvent }) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ message, history, stream: true }),
+      credentials: "same-origin",
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new ChatError("Could not reach the server. Check your connection and try again.");
+  }
+  if (!response.ok) throw new ChatError(await errorMessage(response));
+
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("text/event-stream")) {
+    // A server may answer a turn as one JSON document; treat it as the final event.
+    onEvent("done", await response.json());
+    return;
+  }
+
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new SSEParser();
+  const dispatch = (events) => {
+    for (const { event, data } of events) {
+      let payload;
+      try {
+        payload = JSON.parse(data);
+      } catch {
+        continue; // not ours to show; the final `done` carries the truth anyway
+      }
+      onEvent(event, payload);
+    }
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      dispatch(parser.push(decoder.decode(value, { stream: true })));
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new ChatError("The connection was lost before the reply finished.");
+  }
+  dispatch(parser.push(decoder.decode()));
+  dispatch(parser.end());
+}
+
+async function errorMessage(response) {
+  try {
+    const message = JSON.parse(await response.text())?.error?.message;
+    if (typeof message === "string" && message) return message;
+  } catch {
+    // not our JSON error shape: fall through to a generic wording
+  }
+  if (response.status === 429 || response.status === 503) {
+    return "The server is busy right now. Please try again in a moment.";
+  }
+  return `The server could not answer (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}).`;
+}

@@ -1,0 +1,99 @@
+// The composer: an auto-growing message box with a Send button that becomes Stop while a reply
+// streams. Enter sends, Shift+Enter starts a new line, Escape stops a streaming reply.
+import { h } from "./dom.js";
+import { icon } from "./icons.js";
+
+// `setting` is the config value: true = icon button, a string = text button, false = none.
+function actionButton(setting, name, iconName, className) {
+  const text = typeof setting === "string" && setting.trim() ? setting.trim() : null;
+  const button = h(
+    "button",
+    { type: "button", class: `cs-action ${className}${text ? " cs-action-text" : ""}`, "aria-label": text ? null : name, title: text ? null : name },
+    [text ? h("span", { text }) : icon(iconName)],
+  );
+  button.hidden = setting === false;
+  button.dataset.enabled = setting === false ? "false" : "true";
+  return button;
+}
+
+export class Composer {
+  constructor({ placeholder, submitBtn = true, stopBtn = true, onSend, onStop }) {
+    this.busy = false;
+    this.onSend = onSend;
+    this.onStop = onStop;
+    this.input = h("textarea", {
+      class: "cs-input",
+      rows: "1",
+      "aria-label": "Message",
+      placeholder: placeholder || "Type a message\u2026",
+      enterkeyhint: "send",
+    });
+    this.send = actionButton(submitBtn, "Send", "send", "cs-send");
+    this.stop = actionButton(stopBtn, "Stop", "stop", "cs-stop");
+    this.stop.hidden = true;
+    this.send.addEventListener("click", () => this.submit());
+    this.stop.addEventListener("click", () => this.onStop());
+    this.input.addEventListener("keydown", (e) => this.keydown(e));
+    this.input.addEventListener("input", () => this.refresh());
+
+    this.form = h("form", { class: "cs-composer", novalidate: true }, [
+      this.input,
+      h("div", { class: "cs-composer-actions" }, [this.stop, this.send]),
+    ]);
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" }, [
+      h("kbd", { text: "Enter" }), " to send, ", h("kbd", { text: "Shift" }), " + ", h("kbd", { text: "Enter" }), " for a new line",
+    ]);
+    this.el = h("div", { class: "cs-footer" }, [h("div", { class: "cs-footer-inner" }, [this.form, this.hint])]);
+    this.form.addEventListener("click", (e) => {
+      if (e.target === this.form) this.input.focus();
+    });
+    this.refresh();
+  }
+
+  keydown(e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      this.submit();
+    } else if (e.key === "Escape" && this.busy && this.stop.dataset.enabled === "true") {
+      e.preventDefault();
+      this.onStop();
+    }
+  }
+
+  submit() {
+    const text = this.input.value;
+    if (this.busy || !text.trim()) return;
+    this.input.value = "";
+    this.refresh();
+    this.onSend(text);
+  }
+
+  /** Switches between Send (idle) and Stop (a reply is streaming). */
+  setBusy(busy) {
+    this.busy = busy;
+    const canStop = this.stop.dataset.enabled === "true";
+    const hadFocus = document.activeElement === this.send || document.activeElement === this.stop;
+    this.form.classList.toggle("cs-busy", busy);
+    this.stop.hidden = !busy || !canStop;
+    this.send.hidden = this.send.dataset.enabled !== "true" || (busy && canStop);
+    this.refresh();
+    // The button that had focus may just have been hidden: keep focus nearby, not on <body>.
+    if (hadFocus) (busy && canStop ? this.stop : this.input).focus();
+  }
+
+  refresh() {
+    this.send.disabled = this.busy || !this.input.value.trim();
+    // Grow with the text up to the CSS max-height, then scroll inside.
+    if (!this.input.isConnected) return;
+    this.input.style.height = "auto";
+    this.input.style.height = `${this.input.scrollHeight}px`;
+  }
+
+  focus() {
+    this.input.focus();
+  }
+}

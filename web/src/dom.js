@@ -1,0 +1,44 @@
+// Tiny DOM helpers. Text always goes in through textContent; HTML only through markdown.js.
+
+/** Creates an element: `attrs` are attributes (`class`, `text`, `onclick`...), `children` nodes or strings. */
+export function h(tag, attrs = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  el.append(...children);
+  return el;
+}
+
+/** Copies text to the clipboard, also where the async clipboard API is missing (plain http). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { class: "cs-offscreen", "aria-hidden": "true", tabindex: "-1" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}
+
+/** Makes a button show a "Copied" state for a moment after a successful copy. */
+export function flashCopied(button, ok) {
+  button.classList.toggle("cs-copied", ok);
+  button.classList.toggle("cs-copy-failed", !ok);
+  clearTimeout(button._csTimer);
+  button._csTimer = setTimeout(() => button.classList.remove("cs-copied", "cs-copy-failed"), 1500);
+}
