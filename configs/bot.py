@@ -28,13 +28,23 @@ def reply(message, history):
 """
 
 
+HAIKU = """\
+*Indented with care,*
+*one colon out of its place —*
+*the loader points: line 12.*
+"""
+
+
 def reply(message, history):
     """Yield the reply a token at a time; each yield is the whole reply so far."""
-    text = TEMPLATE.format(
-        message=message.strip() or "(nothing)",
-        turn=sum(1 for m in history if m["role"] == "user") + 1,
-        count=len(history),
-    )
+    if "haiku" in message.lower():
+        text = HAIKU
+    else:
+        text = TEMPLATE.format(
+            message=message.strip() or "(nothing)",
+            turn=sum(1 for m in history if m["role"] == "user") + 1,
+            count=len(history),
+        )
     tokens = re.findall(r"\s*\S+", text) + ["\n"]
     so_far = ""
     for token in tokens:
