@@ -10,6 +10,7 @@ response) takes whatever is latest when it gets round to it: that is the coalesc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -106,20 +107,24 @@ class Run:
         if isinstance(self._producer, asyncio.Task):
             self._producer.cancel()
 
-    # Producer side. Sync code runs in a worker thread and talks to the loop only through
-    # `_publish` and `_finish`.
+    # Producer side: worker threads and tasks alike talk to the consumer only through these.
 
     def _publish(self, value: Any) -> None:
         self.latest = value
         self._changes += 1
         if not self._awake:
             self._awake = True
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._notify()
 
     def _finish(self, error: BaseException | None) -> None:
         self.error = error
         self.finished = True
-        self._loop.call_soon_threadsafe(self._wake.set)
+        self._notify()
+
+    def _notify(self) -> None:
+        # After server shutdown the loop is closed and nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def _pump(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         error = None
@@ -148,31 +153,21 @@ class Run:
         error = None
         try:
             async for value in generator:
-                self._publish_here(value)
+                self._publish(value)
         except asyncio.CancelledError:
-            pass
+            pass  # stop() cancelled us; the generator is closed below
         except BaseException as exc:
             error = exc
         finally:
             await generator.aclose()
-        self._finish_here(error)
+        self._finish(error)
 
     async def _acall(self, coroutine: Any) -> None:
         error = None
         try:
-            self._publish_here(await coroutine)
+            self._publish(await coroutine)
         except asyncio.CancelledError:
             pass
         except BaseException as exc:
             error = exc
-        self._finish_here(error)
-
-    def _publish_here(self, value: Any) -> None:
-        self.latest = value
-        self._changes += 1
-        self._wake.set()
-
-    def _finish_here(self, error: BaseException | None) -> None:
-        self.error = error
-        self.finished = True
-        self._wake.set()
+        self._finish(error)

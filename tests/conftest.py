@@ -113,6 +113,16 @@ def mutate(message, history):
     return str(len(history))
 
 
+async def async_slow(message, history):
+    try:
+        for i in range(1000):
+            await asyncio.sleep(0.05)
+            yield f"step {i}"
+    finally:
+        with open("closed.txt", "w") as f:
+            f.write("closed")
+
+
 def slow(message, history):
     try:
         for i in range(1000):

@@ -29,15 +29,16 @@ def test_reply_streams_before_the_function_finishes(write_config, live_server) -
     assert arrivals[-1][1] - arrivals[0][1] > 0.15
 
 
-def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Path) -> None:
-    server = live_server(write_config("fn: bot.py:slow\n"))
+@pytest.mark.parametrize("fn", ["slow", "async_slow"])
+def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Path, fn) -> None:
+    server = live_server(write_config(f"fn: bot.py:{fn}\n"))
     with httpx.stream(
         "POST", server.url + "/api/chat", json={"message": "x", "stream": True}, timeout=10
     ) as response:
         for line in response.iter_lines():
             if line.startswith("event: message"):
                 break
-    # slow() runs for 50 s unless closed; its `finally` writes this file.
+    # The generator runs for 50 s unless closed; its `finally` writes this file.
     closed = tmp_path / "closed.txt"
     deadline = time.monotonic() + 3
     while not closed.exists() and time.monotonic() < deadline:
