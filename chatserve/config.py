@@ -7,16 +7,40 @@ carries an attribute docstring; they become the schema descriptions editors show
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from chatserve.inputs import Accordion, AdditionalInput
+from chatserve.outputs import AdditionalOutput
 from chatserve.source import Source
 
 THEMES = ("default", "soft", "ocean", "citrus", "glass", "monochrome", "origin", "base")
 
 _CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(px|em|rem|vh|vw|dvh|svh|lvh|%))$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
+_SIZE_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30}
 _FN_SPEC = re.compile(r"^[^:\s]+:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+ByteSize = Annotated[
+    int | str,
+    Field(json_schema_extra={"pattern": _SIZE.pattern}),
+]
+"""Bytes as an integer, or a string such as `10MB` or `512 KiB`."""
+
+
+def parse_size(value: int | str) -> int:
+    """`"10MB"` -> 10_000_000; raises ValueError with the accepted forms."""
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"must be a positive number of bytes, got {value}")
+        return value
+    match = _SIZE.match(value)
+    if not match:
+        raise ValueError(f"must be bytes as an integer or a size such as '10MB', got {value!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+
 
 CssLength = Annotated[
     int | str,
@@ -40,6 +64,10 @@ class ChatbotConfig(Model):
     """Height of the message list: pixels as an integer, or a CSS length such as `70vh`.
     Unset, the chat fills the window."""
 
+    type: Literal["messages", "tuples"] = "messages"
+    """Shape of `history` given to the chat function: `messages` (OpenAI-style dicts) or the
+    deprecated `tuples` (`[[user, assistant], ...]` pairs)."""
+
     @field_validator("height")
     @classmethod
     def _css_length(cls, value: int | str | None) -> int | str | None:
@@ -56,6 +84,45 @@ class TextboxConfig(Model):
     placeholder: str | None = None
     """Hint shown in the empty message box. Default: "Type a message…"."""
 
+    file_types: list[str] | None = None
+    """With `multimodal`: the files accepted, as kinds (`image`, `audio`, `video`, `text`) or
+    extensions (`.pdf`). Default: any file."""
+
+    file_count: Literal["single", "multiple"] = "single"
+    """With `multimodal`: one file per message, or several."""
+
+    max_file_size: ByteSize | None = None
+    """With `multimodal`: the largest file accepted. Default: `server.max_upload_size`."""
+
+    @field_validator("max_file_size")
+    @classmethod
+    def _size(cls, value: int | str | None) -> int | None:
+        return None if value is None else parse_size(value)
+
+    @field_validator("file_types")
+    @classmethod
+    def _file_types(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or ():
+            if item not in FILE_KINDS and not re.fullmatch(r"\.[A-Za-z0-9]+", item):
+                raise ValueError(
+                    f"{item!r} is neither a kind ({', '.join(FILE_KINDS)}) nor an extension "
+                    "such as '.pdf'"
+                )
+        return value
+
+
+FILE_KINDS = ("image", "audio", "video", "text")
+
+
+class ExampleMessage(Model):
+    """A multimodal example: text and files (paths relative to the config file)."""
+
+    text: str = ""
+    """The message text."""
+
+    files: list[str] = []
+    """Files sent with the example, relative to the config file."""
+
 
 class ServerConfig(Model):
     """Where and how the server listens. Never sent to the browser."""
@@ -65,6 +132,22 @@ class ServerConfig(Model):
 
     port: int = Field(8000, ge=0, le=65535)
     """TCP port; 0 picks a free one. The `--port` option wins."""
+
+    data_dir: str | None = None
+    """Where uploads and files the bot makes are kept, relative to the config file.
+    Default: `.chatserve` beside the config."""
+
+    allowed_paths: list[str] = []
+    """Folders (relative to the config file, or absolute) from which the chat function may
+    return files, besides the data dir and the system temp dir."""
+
+    max_upload_size: ByteSize = 50_000_000
+    """The largest file a client may upload: bytes, or a size such as `10MB`."""
+
+    @field_validator("max_upload_size")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size(value)
 
 
 class Config(Model):
@@ -83,8 +166,13 @@ class Config(Model):
     description: str | None = None
     """Markdown shown under the title."""
 
-    examples: list[str] | None = None
-    """Example messages shown as buttons in the empty chat; clicking one sends it."""
+    multimodal: bool = False
+    """Let users attach files; the chat function's `message` becomes `{"text", "files"}`."""
+
+    examples: list[str | ExampleMessage | list[Any]] | None = None
+    """Example messages shown in the empty chat; clicking one sends it. With `multimodal`,
+    `{text, files}` mappings; with `additional_inputs`, rows `[message, value, ...]` shown as a
+    table under the chat."""
 
     chatbot: ChatbotConfig = ChatbotConfig()
     """The message list."""
@@ -107,10 +195,43 @@ class Config(Model):
     """Built-in theme. Each has a light and a dark mode; the page follows the system setting
     unless the visitor picks one with the toggle in the header."""
 
+    additional_inputs: list[AdditionalInput] = []
+    """Extra controls whose values reach the chat function after `history`, in order: a type
+    (`textbox`, `number`, `slider`, `checkbox`, `dropdown`, `radio`, `checkboxgroup`) or a
+    mapping with `type`, `label`, `value`, `info` and the type's options (Gradio's names)."""
+
+    additional_inputs_accordion: str | Accordion | None = None
+    """The accordion holding the additional inputs: its label, or `{label, open}`."""
+
+    additional_outputs: list[AdditionalOutput] = []
+    """Panels beside the chat (`markdown`, `code`, `json`, `html`, `image`); the chat function
+    then returns `(reply, value, ...)`."""
+
+    concurrency_limit: int | None = Field(None, ge=1)
+    """How many chats may run at once; the rest wait in line and see their place.
+    Null: no limit."""
+
     server: ServerConfig = ServerConfig()
     """Server settings."""
 
     _source: Source | None = PrivateAttr(default=None)
+
+    @field_validator("additional_inputs", "additional_outputs", mode="before")
+    @classmethod
+    def _shortcuts(cls, value: Any) -> Any:
+        # Gradio accepts "textbox" for gr.Textbox(); so do we.
+        if isinstance(value, list):
+            return [{"type": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("additional_inputs_accordion", mode="before")
+    @classmethod
+    def _accordion_label(cls, value: Any) -> Any:
+        return {"label": value} if isinstance(value, str) else value
+
+    @property
+    def accordion(self) -> Accordion:
+        return self.additional_inputs_accordion or Accordion()  # type: ignore[return-value]
 
     @field_validator("fn")
     @classmethod

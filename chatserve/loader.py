@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,8 +49,12 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: Source) -> lis
     by_path: dict[Key, list[dict[str, Any]]] = {}
     for error in exc.errors():
         by_path.setdefault(_data_path(error, data), []).append(error)
+    # A union whose mapping branch found a deeper mistake need not also say "must be a string".
+    deeper = {path[:i] for path in by_path for i in range(len(path))}
     problems = []
     for path, errors in by_path.items():
+        if path in deeper and all(e["type"] in _EXPECTED for e in errors):
+            continue
         kind = errors[0]["type"]
         if kind == "missing":
             for error in errors:
@@ -94,23 +97,21 @@ def _unknown_key(path: Key) -> str:
 
 
 def _fields_at(path: Key) -> list[str]:
-    """Field names of the model found at `path`, for "did you mean" hints."""
-    model: type[BaseModel] | None = Config
+    """Field names of the model(s) found at `path`, for "did you mean" hints."""
+    models: list[type[BaseModel]] = [Config]
     for part in path:
-        if model is None or not isinstance(part, str) or part not in model.model_fields:
-            return []
-        model = _model_in(model.model_fields[part].annotation)
-    return list(model.model_fields) if model else []
+        if isinstance(part, int):
+            continue  # list items: `_models_in` already looked inside `list[...]`
+        annotations = [m.model_fields[part].annotation for m in models if part in m.model_fields]
+        models = [model for a in annotations for model in _models_in(a)]
+    return list(dict.fromkeys(name for model in models for name in model.model_fields))
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation can hold: through unions, lists and `Annotated`."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            if found := _model_in(arg):
-                return found
-    return None
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
 
 
 _EXPECTED = {
@@ -131,6 +132,11 @@ def _wrong_value(errors: list[dict[str, Any]]) -> str:
     for error in errors:
         if error["type"] == "value_error":
             return str(error["ctx"]["error"])
+        if error["type"] == "union_tag_invalid":
+            tag, expected = error["ctx"]["tag"], error["ctx"]["expected_tags"]
+            close = difflib.get_close_matches(str(tag), expected.replace("'", "").split(", "), 1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return f"unknown type {tag!r}; expected one of {expected}{hint}"
         if error["type"] == "literal_error":
             return f"must be one of {error['ctx']['expected']}, got {_describe(value)}"
         if error["type"] in ("greater_than_equal", "less_than_equal"):

@@ -58,7 +58,7 @@ def test_every_problem_is_reported_in_one_pass_with_line_and_column(tmp_path: Pa
         "'monochrome', 'origin' or 'base', got 'blue'",
         "bot.yaml:8:3: server.port: must be less than or equal to 65535, got 70000",
         "bot.yaml:9:1: title: duplicate key 'title'; first defined at line 2",
-        "bot.yaml:10:15: examples[1]: must be a string, got int 3",
+        "bot.yaml:10:15: examples[1]: must be a string, a mapping or a list, got int 3",
     ]
 
 
@@ -76,7 +76,10 @@ def test_union_types_give_one_message(tmp_path: Path) -> None:
 
 def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) -> None:
     [problem] = problems(tmp_path, "fn: a:b\ntextbox:\n  zzz: 1\n")
-    assert problem == "bot.yaml:3:3: textbox.zzz: unknown key 'zzz'; expected one of: placeholder"
+    assert problem == (
+        "bot.yaml:3:3: textbox.zzz: unknown key 'zzz'; expected one of: placeholder, "
+        "file_types, file_count, max_file_size"
+    )
 
 
 def test_fn_must_name_module_and_function(tmp_path: Path) -> None:
