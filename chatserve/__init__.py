@@ -1,9 +1,24 @@
 """chatserve: one YAML file becomes a production chat web app."""
 
+from chatserve.components import HTML, Audio, ChatMessage, File, Gallery, Image, Plot, Video
 from chatserve.errors import ConfigError, Error
 
 __version__ = "0.1.0"
-__all__ = ["ConfigError", "Error", "__version__", "create_app", "load"]
+__all__ = [
+    "HTML",
+    "Audio",
+    "ChatMessage",
+    "ConfigError",
+    "Error",
+    "File",
+    "Gallery",
+    "Image",
+    "Plot",
+    "Video",
+    "__version__",
+    "create_app",
+    "load",
+]
 
 
 def __getattr__(name: str):

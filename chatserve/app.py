@@ -18,6 +18,9 @@ from litestar.params import FromPath
 from chatserve import __version__
 from chatserve.bot import Bot, load
 from chatserve.chat import chat
+from chatserve.clients import client_id, new_client_cookie
+from chatserve.fileroutes import serve_file, upload_route
+from chatserve.files import FileStore
 from chatserve.holder import BotHolder
 from chatserve.security import check_request, security_headers
 from chatserve.webui import CSP, Asset, WebUI
@@ -32,9 +35,17 @@ MAX_WORKER_THREADS = 256
 def create_app(config: str | Path | Bot, *, webui: WebUI | None = None) -> Litestar:
     """Build the app serving `config` (a config file path, or an already loaded Bot)."""
     bot = config if isinstance(config, Bot) else load(config)
-    holder = BotHolder(bot, webui or WebUI())
+    holder = BotHolder(bot, webui or WebUI(), FileStore(bot.data_dir(), bot.allowed_paths()))
     return Litestar(
-        route_handlers=[index, public_config, healthz, asset, chat],
+        route_handlers=[
+            index,
+            public_config,
+            healthz,
+            asset,
+            chat,
+            upload_route(bot.max_file_size()),
+            serve_file,
+        ],
         state=State({"holder": holder}),
         lifespan=[_worker_threads],
         before_request=check_request,
@@ -61,7 +72,12 @@ async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
 
 @get("/", include_in_schema=False)
 async def index(request: Request[Any, Any, State]) -> Response[bytes]:
-    return _send(request, request.app.state.holder.current.page, {"Content-Security-Policy": CSP})
+    response = _send(
+        request, request.app.state.holder.current.page, {"Content-Security-Policy": CSP}
+    )
+    if client_id(request) is None:
+        response.set_cookie(new_client_cookie())
+    return response
 
 
 @get("/assets/{name:path}", include_in_schema=False)

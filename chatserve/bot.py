@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatserve.checks import example_message, signature_problem
 from chatserve.config import Config
 from chatserve.errors import ConfigError
+from chatserve.files import FileStore
 from chatserve.importer import ImportFromStringError, import_from_string
+from chatserve.inputs import InvalidInput
 from chatserve.loader import load_config
 from chatserve.runner import kind_of
+
+DATA_DIR = ".chatserve"
 
 
 @dataclass(frozen=True)
@@ -24,36 +30,105 @@ class Bot:
     kind: str
 
     @property
+    def folder(self) -> Path:
+        return self.path.resolve().parent
+
+    @property
     def chat_route(self) -> str:
         return "/api/chat"
 
-    def public_config(self) -> dict[str, Any]:
+    def data_dir(self) -> Path:
+        return self.folder / (self.config.server.data_dir or DATA_DIR)
+
+    def allowed_paths(self) -> list[Path]:
+        return [self.folder / path for path in self.config.server.allowed_paths]
+
+    def max_file_size(self) -> int:
+        return self.config.textbox.max_file_size or self.config.server.max_upload_size
+
+    def input_labels(self) -> list[str]:
+        """Each additional input's label: as configured, else the chat function's parameter."""
+        try:
+            names = list(inspect.signature(self.fn).parameters)[2:]
+        except (TypeError, ValueError):
+            names = []
+        labels = []
+        for index, declared in enumerate(self.config.additional_inputs):
+            fallback = names[index] if index < len(names) else f"Input {index + 1}"
+            labels.append(declared.label or fallback.replace("_", " ").capitalize())
+        return labels
+
+    def check_inputs(self, values: list[Any]) -> list[Any]:
+        """The values to pass after `history`; missing ones take their defaults."""
+        declared = self.config.additional_inputs
+        if len(values) > len(declared):
+            raise InvalidInput(
+                f"This bot takes {len(declared)} additional input(s), got {len(values)}."
+            )
+        checked = []
+        for index, (spec, label) in enumerate(zip(declared, self.input_labels(), strict=True)):
+            if index >= len(values):
+                checked.append(spec.default())
+                continue
+            try:
+                checked.append(spec.check(values[index]))
+            except InvalidInput as exc:
+                raise InvalidInput(f"Input {index + 1} ({label}): {exc}.") from None
+        return checked
+
+    def public_config(self, store: FileStore) -> dict[str, Any]:
         """The part of the config the UI renders from: no server settings, no `fn`."""
         config = self.config
         height = config.chatbot.height
+        labels = self.input_labels()
         return {
             "title": config.title,
             "description": config.description,
-            "examples": config.examples or [],
+            "examples": [self._example(example, store) for example in config.examples or ()],
+            "multimodal": config.multimodal,
             "chatbot": {
                 "placeholder": config.chatbot.placeholder,
                 "height": f"{height}px" if isinstance(height, int) else height,
             },
-            "textbox": {"placeholder": config.textbox.placeholder},
+            "textbox": {
+                "placeholder": config.textbox.placeholder,
+                "file_types": config.textbox.file_types,
+                "file_count": config.textbox.file_count,
+                "max_file_size": self.max_file_size(),
+            },
+            "additional_inputs": [
+                {**spec.public(), "label": label}
+                for spec, label in zip(config.additional_inputs, labels, strict=True)
+            ],
+            "additional_inputs_accordion": config.accordion.model_dump(),
+            "additional_outputs": [
+                {**spec.model_dump(), "label": spec.label or f"{spec.type.capitalize()} {i}"}
+                for i, spec in enumerate(config.additional_outputs, 1)
+            ],
             "submit_btn": config.submit_btn,
             "stop_btn": config.stop_btn,
             "autofocus": config.autofocus,
             "theme": config.theme,
-            "api": {"chat": self.chat_route.lstrip("/")},
+            "api": {"chat": self.chat_route.lstrip("/"), "upload": "api/upload"},
+        }
+
+    def _example(self, example: Any, store: FileStore) -> dict[str, Any]:
+        message = example_message(example)
+        return {
+            "text": message.text,
+            "files": [store.public(self.folder / name).data() for name in message.files],
+            "inputs": example[1:] if isinstance(example, list) else None,
         }
 
 
 def load(path: str | Path) -> Bot:
     """Load a config file and import its chat function; raises ConfigError."""
     config = load_config(path)
-    return Bot(
-        config=config, path=Path(path), fn=(fn := import_fn(config, Path(path))), kind=kind_of(fn)
-    )
+    fn = import_fn(config, Path(path))
+    problem = signature_problem(config, fn)
+    if problem:
+        raise ConfigError([problem])
+    return Bot(config=config, path=Path(path), fn=fn, kind=kind_of(fn))
 
 
 def import_fn(config: Config, path: Path) -> Callable[..., Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -14,9 +14,15 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
+from chatserve.bot import Bot
+from chatserve.clients import client_id
 from chatserve.errors import Error
-from chatserve.messages import Message, changes, to_messages
+from chatserve.files import FileRefused
+from chatserve.history import History, UnknownFile
+from chatserve.inputs import InvalidInput
+from chatserve.messages import Message, Replies, changes
 from chatserve.openapi import ChatOperation
+from chatserve.queue import QueueFull, Ticket
 from chatserve.runner import Run
 from chatserve.wire import (
     MAX_HISTORY_MESSAGES,
@@ -25,6 +31,7 @@ from chatserve.wire import (
     ChatRequest,
     ChatResponse,
     ErrorResponse,
+    MultimodalMessage,
     depth,
 )
 
@@ -38,21 +45,24 @@ GENERIC_FAILURE = "Something went wrong while answering. The server log has the 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 DESCRIPTION = """\
-Sends the user's message and the history to the chat function and answers with the messages
-this turn added.
+Sends the user's message, the history and the additional inputs' values to the chat function
+and answers with the messages this turn added and the additional outputs' values.
 
 With `"stream": true` the answer is `text/event-stream`; each event's `data` is one line of JSON:
 
 | event | data | meaning |
 |---|---|---|
+| `queue` | `{"position"}` | waiting for a free slot (`concurrency_limit`); 1 is next |
 | `message` | `{"index", "message"}` | starts message *index* of this turn |
 | `delta` | `{"index", "text"}` | appends `text` to message *index* |
 | `replace` | `{"index", "message"}` | replaces message *index* |
+| `outputs` | `[value, ...]` | the additional outputs' current values |
 | `error` | `{"message"}` | the chat function failed; the text is meant for the user |
-| `done` | `{"messages"}` | always last: the final messages of this turn |
+| `done` | `{"messages", "outputs"}` | always last: the final messages of this turn |
 
 The first chunk is sent at once; later ones are coalesced to at most one every ~15 ms.
 Closing the connection stops the chat function (generators are closed, `finally` runs).
+Files are named by the ids `POST /api/upload` returned, never by paths.
 """
 
 
@@ -64,52 +74,68 @@ class ChatFailed(HTTPException):
 
 @post(
     "/api/chat",
-    status_code=200,
-    operation_class=ChatOperation,
     summary="Chat",
     description=DESCRIPTION,
+    status_code=200,
+    operation_class=ChatOperation,
     responses={
         200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
         413: ResponseSpec(ErrorResponse, description="Request body too large"),
         422: ResponseSpec(ErrorResponse, description="Invalid request, or a `chatserve.Error`"),
         500: ResponseSpec(ErrorResponse, description="The chat function failed"),
+        503: ResponseSpec(ErrorResponse, description="Too many chats waiting"),
     },
 )
 async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
     state = request.app.state
-    bot = state.holder.current.bot
+    served = state.holder.current
+    bot: Bot = served.bot
+    owner = client_id(request)
     _check_limits(data)
-    if data.inputs:
-        raise HTTPException(
-            status_code=422, detail=f"This bot takes no additional inputs, got {len(data.inputs)}."
-        )
-    history = [msgspec.to_builtins(message) for message in data.history]
-    run = Run(bot.fn, bot.kind, (data.message, history), state.executor)
-    if data.stream:
-        return Stream(
-            _events(run, bot.config.fn), media_type="text/event-stream", headers=STREAM_HEADERS
-        )
+    history = History(state.holder.files, owner)
     try:
-        reply = await run.result()
-        messages = to_messages(reply)
-    except Error as exc:
-        raise ChatFailed(detail=exc.message) from None
-    except Exception:
-        logger.exception("The chat function %s failed", bot.config.fn)
-        raise HTTPException(status_code=500, detail=GENERIC_FAILURE) from None
-    finally:
-        run.stop()
-    return Response(
-        msgspec.json.encode({"messages": messages, "outputs": []}), media_type="application/json"
-    )
+        message = _message(bot, data.message, history)
+        past = [msgspec.to_builtins(m) for m in data.history]
+        past = (
+            history.pairs(past) if bot.config.chatbot.type == "tuples" else history.messages(past)
+        )
+        inputs = bot.check_inputs(data.inputs)
+    except (UnknownFile, InvalidInput) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    try:
+        ticket = served.line.join()
+    except QueueFull as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+    def start() -> Run:
+        return Run(bot.fn, bot.kind, (message, past, *inputs), state.executor)
+
+    replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
+    if data.stream:
+        turn = _events(ticket, start, replies, bot.config.fn)
+        return Stream(turn, media_type="text/event-stream", headers=STREAM_HEADERS)
+    return await _answer(ticket, start, replies, bot.config.fn)
+
+
+def _message(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
+    """The `message` argument: a string, or `{"text", "files": [paths]}` for multimodal bots."""
+    if not bot.config.multimodal:
+        if not isinstance(message, str):
+            raise InvalidInput("This bot takes text messages; send `message` as a string.")
+        return message
+    if isinstance(message, str):
+        return {"text": message, "files": []}
+    if bot.config.textbox.file_count == "single" and len(message.files) > 1:
+        raise InvalidInput(f"This bot takes one file per message, got {len(message.files)}.")
+    return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
 
 
 def _check_limits(data: ChatRequest) -> None:
-    if len(data.message) > MAX_MESSAGE_CHARS:
+    text = data.message if isinstance(data.message, str) else data.message.text
+    if len(text) > MAX_MESSAGE_CHARS:
         raise HTTPException(
             status_code=422,
-            detail=f"The message has {len(data.message):,} characters; the limit is "
-            f"{MAX_MESSAGE_CHARS:,}.",
+            detail=f"The message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}.",
         )
     if len(data.history) > MAX_HISTORY_MESSAGES:
         raise HTTPException(
@@ -117,36 +143,78 @@ def _check_limits(data: ChatRequest) -> None:
             detail=f"The history has {len(data.history):,} messages; the limit is "
             f"{MAX_HISTORY_MESSAGES:,}.",
         )
-    free_form = [data.inputs, *(m.metadata for m in data.history if m.metadata)]
+    free_form = [data.inputs, *([m.content, m.metadata] for m in data.history)]
     if depth(free_form) > MAX_JSON_DEPTH:
         raise HTTPException(
             status_code=422, detail=f"The request nests deeper than {MAX_JSON_DEPTH} levels."
         )
 
 
-async def _events(run: Run, fn_name: str) -> AsyncIterator[bytes]:
-    """The stream of one turn: changes as they come, then `error` if it failed, then `done`.
+async def _answer(
+    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str
+) -> Response[Any]:
+    run = None
+    try:
+        await ticket.wait()
+        run = start()
+        response, outputs = replies.split(await run.result())
+        body = {"messages": replies.messages(response), "outputs": outputs or []}
+    except Error as exc:
+        _log_refusal(exc)
+        raise ChatFailed(detail=exc.message) from None
+    except Exception:
+        logger.exception("The chat function %s failed", fn_name)
+        raise HTTPException(status_code=500, detail=GENERIC_FAILURE) from None
+    finally:
+        if run is not None:
+            run.stop()
+        ticket.release()
+    return Response(msgspec.json.encode(body), media_type="application/json")
 
-    A disconnect (the Stop button) cancels or closes this generator; `finally` stops the run.
+
+async def _events(
+    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str
+) -> AsyncIterator[bytes]:
+    """The stream of one turn: place in line, changes as they come, `error`, then `done`.
+
+    A disconnect (the Stop button) cancels or closes this generator; `finally` stops the run
+    and gives its slot to the next chat in line.
     """
+    run = None
     sent: list[Message] = []
+    outputs: list[Any] = [None] * len(replies.outputs)
     try:
         try:
+            async for position in ticket.positions():
+                yield _event("queue", {"position": position})
+            run = start()
             async for reply in run.updates():
-                messages = to_messages(reply)
+                response, new_outputs = replies.split(reply)
+                messages = replies.messages(response)
                 chunk = b"".join(_event(name, data) for name, data in changes(sent, messages))
                 sent = messages
+                if new_outputs is not None and new_outputs != outputs:
+                    outputs = new_outputs
+                    chunk += _event("outputs", outputs)
                 if chunk:
                     yield chunk
                     await run.settle(FLUSH_INTERVAL)
         except Error as exc:
+            _log_refusal(exc)
             yield _event("error", {"message": exc.message})
         except Exception:
             logger.exception("The chat function %s failed", fn_name)
             yield _event("error", {"message": GENERIC_FAILURE})
-        yield _event("done", {"messages": sent})
+        yield _event("done", {"messages": sent, "outputs": outputs})
     finally:
-        run.stop()
+        if run is not None:
+            run.stop()
+        ticket.release()
+
+
+def _log_refusal(exc: Error) -> None:
+    if isinstance(exc, FileRefused):
+        logger.warning("%s", exc.message)
 
 
 def _event(name: str, data: Any) -> bytes:

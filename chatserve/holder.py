@@ -7,16 +7,19 @@ from dataclasses import dataclass
 import msgspec
 
 from chatserve.bot import Bot
+from chatserve.files import FileStore
+from chatserve.queue import Line
 from chatserve.webui import Asset, WebUI
 
 
 @dataclass(frozen=True)
 class Served:
-    """A bot and the responses derived from it, built once per load."""
+    """A bot and what is derived from it, built once per load."""
 
     bot: Bot
     page: Asset
     public_config: bytes
+    line: Line
 
 
 class BotHolder:
@@ -25,12 +28,16 @@ class BotHolder:
     Handlers read `current` once per request, so a running stream keeps the bot it started with.
     """
 
-    def __init__(self, bot: Bot, webui: WebUI) -> None:
+    def __init__(self, bot: Bot, webui: WebUI, files: FileStore) -> None:
         self.webui = webui
-        self.current = self._serve(bot)
-
-    def replace(self, bot: Bot) -> None:
+        self.files = files
         self.current = self._serve(bot)
 
     def _serve(self, bot: Bot) -> Served:
-        return Served(bot, self.webui.page(bot), msgspec.json.encode(bot.public_config()))
+        config = bot.public_config(self.files)
+        return Served(
+            bot,
+            self.webui.page(config),
+            msgspec.json.encode(config),
+            Line(bot.config.concurrency_limit),
+        )

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chatserve import source as yaml_source
+from chatserve.checks import config_problems
 from chatserve.config import Config
 from chatserve.errors import ConfigError, Problem
 from chatserve.source import Key, Source
@@ -38,9 +39,11 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
         config = Config.model_validate(data)
     except ValidationError as exc:
         problems += _problems(exc, data, source)
+    else:
+        config._source = source
+        problems += config_problems(config, Path(source.file).resolve().parent)
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
-    config._source = source
     return config
 
 

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
+
+from chatserve.components import (
+    FILE_COMPONENTS,
+    HTML,
+    ChatMessage,
+    Gallery,
+    Plot,
+)
+from chatserve.files import FileStore, guess_type
+from chatserve.outputs import AdditionalOutput
 
 Message = dict[str, Any]
 Event = tuple[str, Any]
@@ -15,29 +30,126 @@ class ReplyError(TypeError):
     """The chat function returned something chatserve cannot show."""
 
 
-def to_messages(reply: Any) -> list[Message]:
-    """Normalize a reply (str, message dict, or a list of them) into assistant messages."""
-    if reply is None:
-        return []
-    if isinstance(reply, list | tuple):
-        return [message for item in reply for message in to_messages(item)]
-    return [_message(reply)]
+@dataclass
+class Replies:
+    """Converts one run's replies, registering the files they name for `owner`.
 
+    Rendered objects (plots, PIL images) are remembered by identity for the whole run, so a
+    generator that yields the same figure again does not render it again.
+    """
 
-def _message(item: Any) -> Message:
-    if isinstance(item, str):
-        return {"role": "assistant", "content": item}
-    if isinstance(item, dict) and "content" in item:
-        content = item["content"]
-        if not isinstance(content, str):
-            raise ReplyError(f"message content must be a string, got {type(content).__name__}")
-        message: Message = {"role": "assistant", "content": content}
-        message.update({key: item[key] for key in _MESSAGE_KEYS if item.get(key)})
-        return message
-    raise ReplyError(
-        "a chat function must return a string, a message dict with 'content', "
-        f"or a list of them; got {type(item).__name__}"
-    )
+    store: FileStore
+    owner: str | None
+    outputs: list[AdditionalOutput] = field(default_factory=list)
+    _rendered: dict[int, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+
+    def split(self, reply: Any) -> tuple[Any, list[Any] | None]:
+        """`(response, *outputs)` when the config declares outputs; else `(reply, None)`."""
+        if self.outputs and isinstance(reply, tuple) and len(reply) == 1 + len(self.outputs):
+            return reply[0], [
+                self.output(o, v) for o, v in zip(self.outputs, reply[1:], strict=True)
+            ]
+        return reply, None
+
+    def messages(self, reply: Any) -> list[Message]:
+        """Normalize a reply into assistant messages."""
+        if reply is None:
+            return []
+        if isinstance(reply, list) or (isinstance(reply, tuple) and not _is_file_tuple(reply)):
+            return [message for item in reply for message in self.messages(item)]
+        if isinstance(reply, dict) and "content" not in reply and "text" in reply:
+            files = [self.messages((path,))[0] for path in reply.get("files") or ()]
+            return [*files, *self.messages(reply["text"] or None)]
+        return [self.message(reply)]
+
+    def message(self, item: Any) -> Message:
+        if isinstance(item, ChatMessage):
+            item = {"content": item.content, "metadata": item.metadata, "options": item.options}
+        if isinstance(item, dict) and "content" in item:
+            message = {"role": "assistant", "content": self.content(item["content"])}
+            message.update({key: item[key] for key in _MESSAGE_KEYS if item.get(key)})
+            return message
+        return {"role": "assistant", "content": self.content(item)}
+
+    def content(self, value: Any) -> Any:
+        """Wire content: str, `{"file": ...}` or `{"component": ...}`."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "path" in value:
+            return _with_alt({"file": self.file(value["path"])}, value.get("alt_text"))
+        if _is_file_tuple(value):
+            return _with_alt({"file": self.file(value[0])}, value[1] if len(value) > 1 else None)
+        if isinstance(value, os.PathLike):
+            return {"file": self.file(value)}
+        kind = FILE_COMPONENTS.get(type(value))
+        if kind is not None:
+            content = {"component": kind, "file": self.file(value.value)}
+            return _with_alt(content, getattr(value, "alt_text", None))
+        if isinstance(value, HTML):
+            return {"component": "html", "html": str(value.value)}
+        if isinstance(value, Plot):
+            return {"component": "plot", "file": self.render(value.value)}
+        if isinstance(value, Gallery):
+            return {"component": "gallery", "items": [self._gallery_item(v) for v in value.value]}
+        raise ReplyError(
+            "a chat function must return text, a message dict, a file ({'path': ...} or "
+            "(path,)), a chatserve component, or a list of them; "
+            f"got {type(value).__name__}"
+        )
+
+    def file(self, value: Any) -> dict[str, Any]:
+        """FileData for a path, an http(s) URL, or an image object with `save()`."""
+        if isinstance(value, str) and "://" in value:
+            return _url(value)
+        if isinstance(value, str | os.PathLike):
+            return self.store.register(value, self.owner).data()
+        if hasattr(value, "save"):
+            return self._once(value, lambda: self._write(_saved_png(value), "image.png"))
+        raise ReplyError(f"expected a file path, URL or image, got {type(value).__name__}")
+
+    def render(self, figure: Any) -> dict[str, Any]:
+        """A plot as a PNG, SVG or sandboxed HTML file."""
+        if hasattr(figure, "savefig"):
+            return self._once(figure, lambda: self._write(_figure_png(figure), "plot.png"))
+        for method, name in (("_repr_png_", "plot.png"), ("_repr_svg_", "plot.svg")):
+            if hasattr(figure, method):
+                data = getattr(figure, method)()
+                return self._once(figure, lambda d=data, n=name: self._write(_bytes(d), n))
+        if hasattr(figure, "_repr_html_"):
+            html = figure._repr_html_().encode()
+            return self._once(figure, lambda: self._write(html, "plot.html", sandboxed=True))
+        raise ReplyError(
+            f"chatserve.Plot needs a matplotlib figure or an object with _repr_png_, "
+            f"_repr_svg_ or _repr_html_; got {type(figure).__name__}"
+        )
+
+    def output(self, declared: AdditionalOutput, value: Any) -> Any:
+        """An additional output's value as the browser gets it."""
+        if value is None:
+            return None
+        if declared.type == "image":
+            return self.file(value.value if FILE_COMPONENTS.get(type(value)) else value)
+        if declared.type == "json":
+            return value
+        return str(value)
+
+    def _gallery_item(self, item: Any) -> dict[str, Any]:
+        if isinstance(item, tuple) and len(item) == 2:
+            return {"file": self.file(item[0]), "caption": str(item[1])}
+        if FILE_COMPONENTS.get(type(item)):
+            return {"file": self.file(item.value)}
+        return {"file": self.file(item)}
+
+    def _once(self, obj: Any, make: Any) -> dict[str, Any]:
+        known = self._rendered.get(id(obj))
+        if known is not None and known[0] is obj:
+            return known[1]
+        data = make()
+        self._rendered[id(obj)] = (obj, data)  # holding obj keeps its id from being reused
+        return data
+
+    def _write(self, content: bytes, name: str, *, sandboxed: bool = False) -> dict[str, Any]:
+        return self.store.write(content, name, self.owner, sandboxed_html=sandboxed).data()
 
 
 def changes(sent: list[Message], current: list[Message]) -> Iterator[Event]:
@@ -67,3 +179,41 @@ def _grown_text(before: Message, after: Message) -> str | None:
     if any(before.get(key) != after.get(key) for key in ("role", *_MESSAGE_KEYS)):
         return None
     return new[len(old) :]
+
+
+def _is_file_tuple(value: Any) -> bool:
+    """Gradio's `(path,)` and `(path, alt_text)`."""
+    return (
+        isinstance(value, tuple)
+        and len(value) in (1, 2)
+        and isinstance(value[0], str | os.PathLike)
+        and (len(value) == 1 or isinstance(value[1], str | None))
+    )
+
+
+def _with_alt(content: dict[str, Any], alt_text: Any) -> dict[str, Any]:
+    return {**content, "alt_text": str(alt_text)} if alt_text else content
+
+
+def _url(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ReplyError(f"only http and https URLs can be shown, got {parts.scheme}:")
+    name = PurePosixPath(parts.path).name or parts.netloc
+    return {"id": None, "url": url, "name": name, "mime_type": guess_type(name), "size": None}
+
+
+def _figure_png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _saved_png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _bytes(data: Any) -> bytes:
+    return data.encode() if isinstance(data, str) else bytes(data)

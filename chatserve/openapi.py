@@ -9,12 +9,22 @@ from typing import Any
 import msgspec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 
-from chatserve.wire import DeltaEvent, DoneEvent, ErrorEvent, MessageEvent, ReplaceEvent
+from chatserve.wire import (
+    DeltaEvent,
+    DoneEvent,
+    ErrorEvent,
+    MessageEvent,
+    OutputsEvent,
+    QueueEvent,
+    ReplaceEvent,
+)
 
 EVENTS = {
+    "queue": QueueEvent,
     "message": MessageEvent,
     "delta": DeltaEvent,
     "replace": ReplaceEvent,
+    "outputs": OutputsEvent,
     "error": ErrorEvent,
     "done": DoneEvent,
 }
@@ -26,10 +36,10 @@ class ChatOperation(Operation):
     """The chat route's operation, with the event stream as a second 200 media type."""
 
     def __post_init__(self) -> None:
-        _, components = msgspec.json.schema_components(EVENTS.values(), ref_template=_REF)
+        schemas, components = msgspec.json.schema_components(EVENTS.values(), ref_template=_REF)
         events = [
-            _convert({**components[struct.__name__], "title": f"event: {name}"})
-            for name, struct in EVENTS.items()
+            _convert({**_inline(schema, components), "title": f"event: {name}"})
+            for name, schema in zip(EVENTS, schemas, strict=True)
         ]
         stream = Schema(
             type=OpenAPIType.STRING,
@@ -41,6 +51,13 @@ class ChatOperation(Operation):
         )
         content = self.responses["200"].content  # type: ignore[index,union-attr]
         content["text/event-stream"] = OpenAPIMediaType(schema=stream)
+
+
+def _inline(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """The event's own schema rather than a reference to a component of its name."""
+    if "$ref" in schema:
+        return components[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
 
 
 def _convert(value: dict[str, Any]) -> Schema | Reference:

@@ -9,14 +9,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-_BODY_TYPES = {"application/json"}
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
-    """State-changing requests must be JSON and, from a browser, come from this site.
+    """State-changing requests must be JSON (uploads: multipart) and, from a browser, come
+    from this site.
 
     A cross-site page can POST only "simple" bodies (forms, text/plain) without a CORS
     preflight, which we never grant; requiring JSON and a same-host Origin closes both doors.
+    Multipart is a simple body, so the upload route relies on the Origin and Fetch Metadata
+    checks, which every current browser sends.
     """
     if request.method in _SAFE_METHODS:
         return
@@ -25,11 +27,12 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         raise PermissionDeniedException(f"Cross-origin request from {origin!r} refused.")
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise PermissionDeniedException("Cross-site request refused.")
+    expected = request.route_handler.opt.get("body", "application/json")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in _BODY_TYPES:
+    if media_type != expected:
         raise HTTPException(
             status_code=415,
-            detail=f"Send the body as application/json, not {media_type or 'nothing'!r}.",
+            detail=f"Send the body as {expected}, not {media_type or 'nothing'!r}.",
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from chatserve import bot
 from chatserve.errors import ConfigError, Problem
@@ -13,9 +12,10 @@ from chatserve.loader import load_config
 def check(path: str, *, import_fn: bool = True) -> list[Problem]:
     """Every problem in one config file; an empty list means it is valid."""
     try:
-        config = load_config(path)
         if import_fn:
-            bot.import_fn(config, Path(path))
+            bot.load(path)
+        else:
+            load_config(path)
     except ConfigError as exc:
         return exc.problems
     return []

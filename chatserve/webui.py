@@ -13,8 +13,8 @@ import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from chatserve.bot import Bot
 from chatserve.paths import web_dir
 
 CSP = (
@@ -59,9 +59,8 @@ class WebUI:
             if path.is_file() and path != index
         }
 
-    def page(self, bot: Bot) -> Asset:
-        """`index.html` for this bot."""
-        config = bot.public_config()
+    def page(self, config: dict[str, Any]) -> Asset:
+        """`index.html` for a bot's public config."""
         text = (
             self.template.replace(
                 "__CHATSERVE_TITLE__", html.escape(config["title"] or "chatserve")

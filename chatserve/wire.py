@@ -23,18 +23,31 @@ class Option(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Message(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """One chat message, as the chat function's `history` carries it."""
+    """One chat message: text (Markdown), a file `{"file": FileData}` or a component
+    `{"component": "image"|"audio"|"video"|"file"|"html"|"plot"|"gallery", ...}`."""
 
     role: Literal["user", "assistant"]
-    content: str
+    content: str | dict[str, Any]
     metadata: dict[str, Any] | None = None
     options: list[Option] | None = None
+
+
+class MultimodalMessage(msgspec.Struct, forbid_unknown_fields=True):
+    """A message with files, for bots with `multimodal: true`."""
+
+    text: str = ""
+    files: Annotated[
+        list[str], msgspec.Meta(description="Ids from `POST /api/upload` (never paths).")
+    ] = []
 
 
 class ChatRequest(msgspec.Struct, forbid_unknown_fields=True):
     """One turn of the conversation."""
 
-    message: Annotated[str, msgspec.Meta(description="The user's new message.")]
+    message: Annotated[
+        str | MultimodalMessage,
+        msgspec.Meta(description="The user's new message: text, or `{text, files}`."),
+    ]
     history: Annotated[
         list[Message],
         msgspec.Meta(description="The conversation so far, oldest first, as the client keeps it."),
@@ -50,10 +63,24 @@ class ChatRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ChatResponse(msgspec.Struct):
-    """The messages this turn added."""
+    """The messages this turn added, and the additional outputs' values."""
 
     messages: list[Message]
     outputs: list[Any] = []
+
+
+class UploadedFile(msgspec.Struct):
+    id: str
+    name: str
+    size: int
+    mime_type: str
+    url: str
+
+
+class UploadResponse(msgspec.Struct):
+    """The stored files, in the order they were sent."""
+
+    files: list[UploadedFile]
 
 
 class ErrorDetail(msgspec.Struct):
@@ -93,10 +120,26 @@ class ErrorEvent(msgspec.Struct):
     message: str
 
 
+class QueueEvent(msgspec.Struct):
+    """`event: queue`: the turn waits for a slot; `position` 1 is next."""
+
+    position: int
+
+
+OutputsEvent = Annotated[
+    list[Any],
+    msgspec.Meta(
+        title="OutputsEvent",
+        description="`event: outputs`: the current values of all additional outputs.",
+    ),
+]
+
+
 class DoneEvent(msgspec.Struct):
-    """`event: done`: always last; the final messages of this turn."""
+    """`event: done`: always last; the final messages of this turn and the outputs."""
 
     messages: list[Message]
+    outputs: list[Any]
 
 
 def depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:

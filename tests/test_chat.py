@@ -35,7 +35,10 @@ def test_every_kind_of_function_streams(client, fn: str, final: str) -> None:
     assert response.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(response.text)
     assert events[0][0] == "message"
-    assert events[-1] == ("done", {"messages": [{"role": "assistant", "content": final}]})
+    assert events[-1] == (
+        "done",
+        {"messages": [{"role": "assistant", "content": final}], "outputs": []},
+    )
     assert replay(events) == [{"role": "assistant", "content": final}]
 
 
@@ -74,7 +77,10 @@ def test_chatserve_error_is_shown_to_the_user(client) -> None:
     assert response.status_code == 422
     assert response.json() == {"error": {"message": "I can't answer that."}}
     events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
-    assert events == [("error", {"message": "I can't answer that."}), ("done", {"messages": []})]
+    assert events == [
+        ("error", {"message": "I can't answer that."}),
+        ("done", {"messages": [], "outputs": []}),
+    ]
 
 
 def test_other_exceptions_are_generic_for_the_user_and_logged(client, caplog) -> None:
@@ -95,7 +101,10 @@ def test_failure_mid_stream_keeps_the_partial_reply(client, caplog) -> None:
     events = parse_sse(text)
     assert [name for name, _ in events] == ["message", "error", "done"]
     assert "secret" not in text
-    assert events[-1][1] == {"messages": [{"role": "assistant", "content": "partial"}]}
+    assert events[-1][1] == {
+        "messages": [{"role": "assistant", "content": "partial"}],
+        "outputs": [],
+    }
 
 
 def test_server_keeps_serving_after_a_failure(client, caplog) -> None:
@@ -111,7 +120,7 @@ def test_reply_chatserve_cannot_show_is_a_logged_error(client, caplog) -> None:
     with caplog.at_level(logging.ERROR, logger="chatserve"):
         response = http.post("/api/chat", json={"message": "x"})
     assert response.status_code == 500
-    assert "must return a string, a message dict" in caplog.text
+    assert "must return text, a message dict" in caplog.text
 
 
 def test_public_config_has_no_server_settings_or_fn(client) -> None:
@@ -128,14 +137,26 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
     assert config == {
         "title": "T",
         "description": None,
-        "examples": ["a", "b"],
+        "examples": [
+            {"text": "a", "files": [], "inputs": None},
+            {"text": "b", "files": [], "inputs": None},
+        ],
+        "multimodal": False,
         "chatbot": {"placeholder": None, "height": "300px"},
-        "textbox": {"placeholder": None},
+        "textbox": {
+            "placeholder": None,
+            "file_types": None,
+            "file_count": "single",
+            "max_file_size": 50_000_000,
+        },
+        "additional_inputs": [],
+        "additional_inputs_accordion": {"label": "Additional inputs", "open": False},
+        "additional_outputs": [],
         "submit_btn": True,
         "stop_btn": True,
         "autofocus": True,
         "theme": "default",
-        "api": {"chat": "api/chat"},
+        "api": {"chat": "api/chat", "upload": "api/upload"},
     }
 
 

@@ -115,7 +115,7 @@ def test_malformed_requests_are_422_with_a_reason(client, body: dict) -> None:
 def test_inputs_for_a_bot_without_additional_inputs_are_422(client) -> None:
     response = client(ECHO).post("/api/chat", json={"message": "x", "inputs": [1]})
     assert response.status_code == 422
-    assert error(response) == "This bot takes no additional inputs, got 1."
+    assert error(response) == "This bot takes 0 additional input(s), got 1."
 
 
 def test_config_strings_cannot_break_out_of_the_page(client) -> None:

@@ -1,0 +1,27 @@
+"""Which client a request comes from: a random id in an HttpOnly cookie set by the page.
+
+Files belong to the client that uploaded them or received them from the bot. API clients that
+keep no cookies share the anonymous owner `None`: for them a file id works as a bearer token.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from chatserve.files import new_id
+
+COOKIE = "chatserve_client"
+_VALID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def client_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.cookies.get(COOKIE)
+    return value if value and _VALID.match(value) else None
+
+
+def new_client_cookie() -> Cookie:
+    return Cookie(key=COOKIE, value=new_id(), httponly=True, samesite="lax", path="/")
