@@ -45,7 +45,7 @@ def reply(message, history):
             turn=sum(1 for m in history if m["role"] == "user") + 1,
             count=len(history),
         )
-    tokens = re.findall(r"\s*\S+", text) + ["\n"]
+    tokens = [*re.findall(r"\s*\S+", text), "\n"]
     so_far = ""
     for token in tokens:
         so_far += token
