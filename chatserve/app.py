@@ -119,8 +119,9 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
     """Every error as `{"error": {"message": ...}}`; details of unexpected ones stay in the log."""
     if isinstance(exc, HTTPException):
         status, message = exc.status_code, exc.detail
-        if status == 413:
-            message = f"The request body is larger than {MAX_BODY_BYTES:,} bytes."
+        if status == 413 and message == "Request Entity Too Large":
+            limit = request.route_handler.resolve_request_max_body_size()
+            message = f"The request body is larger than {limit:,} bytes."
         elif status == 400 and getattr(exc, "extra", None):
             # Litestar's body validation: say what was wrong, as a 422 like our own checks.
             status = 422

@@ -152,8 +152,8 @@ def client(write_config: Callable[..., Path]) -> Callable[..., TestClient]:
     """An in-process client for a config given as YAML text."""
     clients: list[TestClient] = []
 
-    def make(text: str) -> TestClient:
-        test_client = TestClient(create_app(write_config(text)))
+    def make(text: str, bot_py: str = BOT_PY) -> TestClient:
+        test_client = TestClient(create_app(write_config(text, bot_py=bot_py)))
         clients.append(test_client.__enter__())
         return test_client
 

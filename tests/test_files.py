@@ -1,0 +1,190 @@
+"""Uploads and file serving over HTTP: opaque ids, owners, types, sizes, and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import parse_sse
+
+from chatserve.clients import COOKIE
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+FILES_PY = """
+def describe(message, history):
+    files = ", ".join(message["files"])
+    past = [m["content"] for m in history if isinstance(m["content"], tuple)]
+    return f"text={message['text']!r} files=[{files}] past={past}"
+
+
+def passwd(message, history):
+    return {"path": "/etc/passwd"}
+
+
+def count_images(message, history):
+    total = sum(1 for m in history if isinstance(m["content"], tuple))
+    return f"{len(message['files'])} now, {total + len(message['files'])} in all"
+"""
+
+MULTIMODAL = "fn: bot.py:describe\nmultimodal: true\ntextbox: {file_count: multiple}\n"
+
+
+@pytest.fixture
+def files_client(client):
+    def make(text: str = MULTIMODAL):
+        http = client(text, bot_py=FILES_PY)
+        http.get("/")  # the page hands out the client cookie
+        return http
+
+    return make
+
+
+def upload(http, name: str = "cat.png", content: bytes = PNG, mime: str = "image/png"):
+    return http.post("/api/upload", files=[("files", (name, content, mime))])
+
+
+def uploaded_id(http, **kw) -> str:
+    response = upload(http, **kw)
+    assert response.status_code == 200, response.text
+    return response.json()["files"][0]["id"]
+
+
+def switch_client(http, value: str = "B" * 22) -> None:
+    http.cookies.set(COOKIE, value)
+
+
+def test_upload_stores_under_a_random_name_and_answers_an_id(files_client, tmp_path: Path) -> None:
+    http = files_client()
+    response = upload(http)
+    [stored] = response.json()["files"]
+    assert set(stored) == {"id", "name", "size", "mime_type", "url"}
+    assert (stored["name"], stored["size"], stored["mime_type"]) == ("cat.png", 72, "image/png")
+    assert len(stored["id"]) >= 22  # 128 random bits
+    assert stored["url"] == f"api/files/{stored['id']}"
+    [folder] = (tmp_path / ".chatserve" / "uploads").iterdir()
+    assert folder.name == stored["id"]
+    assert (folder / "cat.png").read_bytes() == PNG
+
+
+def test_the_chat_function_gets_real_paths_and_history_tuples(files_client, tmp_path) -> None:
+    http = files_client()
+    first, second = uploaded_id(http), uploaded_id(http, name="dog.png")
+    history = [{"role": "user", "content": {"file": {"id": first, "url": "ignored"}}}]
+    response = http.post(
+        "/api/chat", json={"message": {"text": "hi", "files": [second]}, "history": history}
+    )
+    assert response.status_code == 200, response.text
+    text = response.json()["messages"][0]["content"]
+    uploads = tmp_path / ".chatserve" / "uploads"
+    assert f"files=[{uploads / second / 'dog.png'}]" in text
+    assert f"past=[('{uploads / first / 'cat.png'}',)]" in text
+
+
+def test_another_clients_upload_id_is_refused(files_client) -> None:
+    http = files_client()
+    file_id = uploaded_id(http)
+    switch_client(http)
+    response = http.post("/api/chat", json={"message": {"text": "x", "files": [file_id]}})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("Unknown file id")
+    assert http.get(f"/api/files/{file_id}").status_code == 404
+    history = [{"role": "user", "content": {"file": {"id": file_id}}}]
+    assert http.post("/api/chat", json={"message": "x", "history": history}).status_code == 422
+
+
+@pytest.mark.parametrize("raw", ["/etc/passwd", "../../etc/passwd", "uploads/x/cat.png"])
+def test_raw_paths_are_never_accepted(files_client, raw: str) -> None:
+    http = files_client()
+    response = http.post("/api/chat", json={"message": {"text": "x", "files": [raw]}})
+    assert response.status_code == 422
+    for content in ({"file": {"path": raw}}, {"file": {"url": raw}}, {"path": raw}):
+        history = [{"role": "user", "content": content}]
+        assert http.post("/api/chat", json={"message": "x", "history": history}).status_code == 422
+    assert http.get(f"/api/files/{raw}").status_code == 404
+
+
+def test_uploads_are_served_inline_only_when_harmless(files_client) -> None:
+    http = files_client()
+    picture = http.get(f"/api/files/{uploaded_id(http)}")
+    assert picture.status_code == 200
+    assert picture.headers["content-type"] == "image/png"
+    assert picture.headers["content-disposition"].startswith("inline")
+    assert picture.headers["x-content-type-options"] == "nosniff"
+    assert picture.headers["content-security-policy"].startswith("sandbox")
+    page = http.get(
+        f"/api/files/{uploaded_id(http, name='x.html', content=b'<script>', mime='text/html')}"
+    )
+    assert page.headers["content-disposition"].startswith("attachment")
+    assert page.headers["content-security-policy"].startswith("sandbox;")
+
+
+def test_a_client_cannot_claim_a_content_type(files_client) -> None:
+    http = files_client()
+    response = upload(http, name="evil.png.html", content=b"<script>", mime="image/png")
+    assert response.json()["files"][0]["mime_type"] == "text/html"
+
+
+def test_file_types_and_sizes_are_enforced(files_client) -> None:
+    http = files_client(
+        "fn: bot.py:describe\nmultimodal: true\ntextbox: {file_types: [image, .pdf], "
+        "max_file_size: 100}\n"
+    )
+    assert upload(http, name="a.pdf", content=b"%PDF", mime="application/pdf").status_code == 200
+    refused = upload(http, name="a.txt", content=b"hi", mime="text/plain")
+    assert refused.status_code == 415
+    assert "not an accepted file type (image, .pdf)" in refused.json()["error"]["message"]
+    too_big = upload(http, content=PNG * 2)
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["message"] == "'cat.png' is larger than the limit of 100 bytes."
+
+
+def test_file_count_single_allows_one_file(files_client) -> None:
+    http = files_client("fn: bot.py:describe\nmultimodal: true\n")
+    ids = [uploaded_id(http), uploaded_id(http)]
+    response = http.post("/api/chat", json={"message": {"text": "x", "files": ids}})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "This bot takes one file per message, got 2."
+
+
+def test_uploads_need_a_multimodal_bot(files_client) -> None:
+    http = files_client("fn: bot.py:describe\n")
+    assert upload(http).status_code == 403
+    response = http.post("/api/chat", json={"message": {"text": "x", "files": []}})
+    assert response.status_code == 422
+
+
+def test_cross_site_upload_is_refused(files_client) -> None:
+    http = files_client()
+    response = http.post(
+        "/api/upload",
+        files=[("files", ("a.png", PNG, "image/png"))],
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_bot_file_outside_allowed_places_is_a_clear_error(files_client, caplog) -> None:
+    http = files_client("fn: bot.py:passwd\n")
+    response = http.post("/api/chat", json={"message": "x"})
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "may not serve ('passwd')" in message
+    assert "server.allowed_paths" in message
+    events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
+    assert events[0][0] == "error" and "may not serve" in events[0][1]["message"]
+
+
+def test_count_images_seed_semantics(files_client) -> None:
+    http = files_client(
+        "fn: bot.py:count_images\nmultimodal: true\ntextbox: {file_count: multiple}\n"
+    )
+    ids = [uploaded_id(http), uploaded_id(http)]
+    history = [
+        {"role": "user", "content": {"file": {"id": ids[0]}}},
+        {"role": "user", "content": "x"},
+    ]
+    response = http.post(
+        "/api/chat", json={"message": {"text": "more", "files": [ids[1]]}, "history": history}
+    )
+    assert response.json()["messages"][0]["content"] == "1 now, 2 in all"

@@ -1,0 +1,108 @@
+"""`concurrency_limit`: a line in front of N slots, positions streamed, 503 when it is full."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import pytest
+
+from chatserve import queue
+from chatserve.queue import Line, QueueFull
+
+
+def test_no_limit_means_no_line() -> None:
+    line = Line(None)
+    tickets = [line.join() for _ in range(100)]
+    assert all(t.granted.is_set() for t in tickets)
+
+
+def test_line_grants_in_order_and_reports_positions() -> None:
+    async def scenario() -> list[object]:
+        line = Line(1)
+        first, second, third = line.join(), line.join(), line.join()
+        seen: list[object] = []
+
+        async def watch(ticket, name):
+            async for position in ticket.positions():
+                seen.append((name, position))
+            seen.append((name, "runs"))
+
+        watchers = [asyncio.create_task(watch(t, n)) for t, n in ((second, "B"), (third, "C"))]
+        await asyncio.sleep(0.01)
+        first.release()
+        await asyncio.sleep(0.01)
+        second.release()
+        await asyncio.gather(*watchers)
+        third.release()
+        assert (line.running, len(line.waiting)) == (0, 0)
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen == [("B", 1), ("C", 2), ("B", "runs"), ("C", 1), ("C", "runs")]
+
+
+def test_leaving_the_line_moves_the_others_up() -> None:
+    line = Line(1)
+    line.join()
+    waiting, behind = line.join(), line.join()
+    waiting.release()
+    assert line.position(behind) == 1
+    waiting.release()  # twice is harmless
+    assert line.position(behind) == 1
+
+
+def test_full_line_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(queue, "MAX_WAITING_PER_SLOT", 2)
+    line = Line(1)
+    for _ in range(3):
+        line.join()
+    with pytest.raises(QueueFull, match="2 chats are already waiting"):
+        line.join()
+
+
+def test_full_line_answers_503(client, monkeypatch) -> None:
+    monkeypatch.setattr(queue, "MAX_WAITING_PER_SLOT", 0)
+    http = client("fn: bot.py:echo\nconcurrency_limit: 1\n")
+    http.app.state.holder.current.line.join()  # someone else holds the only slot
+    response = http.post("/api/chat", json={"message": "x"})
+    assert response.status_code == 503
+    assert response.json()["error"]["message"].startswith("The server is busy")
+
+
+@pytest.mark.server
+def test_second_chat_waits_sees_its_place_and_runs_when_the_first_stops(
+    write_config, live_server
+) -> None:
+    server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
+    first_started = threading.Event()
+    stop_first = threading.Event()
+
+    def first_chat() -> None:
+        with httpx.stream(
+            "POST", server.url + "/api/chat", json={"message": "a", "stream": True}, timeout=10
+        ) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: message"):
+                    first_started.set()
+                    stop_first.wait(10)
+                    return
+
+    thread = threading.Thread(target=first_chat)
+    thread.start()
+    assert first_started.wait(10)
+    events = []
+    with httpx.stream(
+        "POST", server.url + "/api/chat", json={"message": "b", "stream": True}, timeout=10
+    ) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: ") and events[-1] == "queue":
+                assert line == 'data: {"position":1}'
+                stop_first.set()  # the first chat disconnects; its slot goes to us
+            if line.startswith("event: "):
+                events.append(line[7:])
+                if line == "event: message":
+                    break
+    thread.join()
+    assert events == ["queue", "message"]

@@ -1,0 +1,229 @@
+"""Every return shape of SPEC §3 as wire messages, with real files in a real store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import chatserve
+from chatserve.files import FileRefused, FileStore
+from chatserve.messages import Replies, ReplyError
+from chatserve.outputs import AdditionalOutput
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FileStore:
+    return FileStore(tmp_path / "data", [])
+
+
+@pytest.fixture
+def picture(tmp_path: Path) -> Path:
+    path = tmp_path / "cat.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+    return path
+
+
+def replies(store: FileStore, owner: str | None = "alice", **kw) -> Replies:
+    return Replies(store, owner, **kw)
+
+
+def file_of(message: dict) -> dict:
+    content = message["content"]
+    return content["file"]
+
+
+def test_text_and_lists(store: FileStore) -> None:
+    convert = replies(store)
+    assert convert.messages("hi") == [{"role": "assistant", "content": "hi"}]
+    assert convert.messages(["a", "b"]) == [
+        {"role": "assistant", "content": "a"},
+        {"role": "assistant", "content": "b"},
+    ]
+    assert convert.messages(None) == []
+
+
+def test_message_dict_keeps_metadata_and_options_and_forces_the_role(store: FileStore) -> None:
+    [message] = replies(store).messages(
+        {
+            "role": "user",
+            "content": "x",
+            "metadata": {"title": "Thinking", "id": 1, "status": "pending"},
+            "options": [{"value": "Yes"}],
+        }
+    )
+    assert message == {
+        "role": "assistant",
+        "content": "x",
+        "metadata": {"title": "Thinking", "id": 1, "status": "pending"},
+        "options": [{"value": "Yes"}],
+    }
+
+
+def test_chat_message_dataclass(store: FileStore) -> None:
+    [message] = replies(store).messages(
+        chatserve.ChatMessage("done", metadata={"title": "Tool", "parent_id": "a"})
+    )
+    assert message == {
+        "role": "assistant",
+        "content": "done",
+        "metadata": {"title": "Tool", "parent_id": "a"},
+    }
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda p: {"role": "assistant", "content": {"path": str(p)}},
+        lambda p: {"path": str(p)},  # Gradio: KeyError 'text'
+        lambda p: (str(p),),  # Gradio 5.x worked, 6.x AttributeError
+        lambda p: p,  # a pathlib.Path
+        lambda p: {"role": "assistant", "content": (str(p),)},
+    ],
+    ids=["message-dict", "bare-path-dict", "one-tuple", "pathlib", "tuple-content"],
+)
+def test_file_shapes(store: FileStore, picture: Path, shape) -> None:
+    [message] = replies(store).messages(shape(picture))
+    data = file_of(message)
+    assert data["name"] == "cat.png"
+    assert data["mime_type"] == "image/png"
+    assert data["url"] == f"api/files/{data['id']}"
+    assert store.get(data["id"], "alice").path == picture
+    assert store.get(data["id"], "mallory") is None
+
+
+def test_same_file_keeps_its_id_across_yields(store: FileStore, picture: Path) -> None:
+    convert = replies(store)
+    assert file_of(convert.messages((str(picture),))[0]) == file_of(
+        convert.messages({"path": str(picture)})[0]
+    )
+
+
+def test_alt_text(store: FileStore, picture: Path) -> None:
+    [message] = replies(store).messages((str(picture), "A cat"))
+    assert message["content"]["alt_text"] == "A cat"
+    [image] = replies(store).messages(chatserve.Image(str(picture), alt_text="Cat"))
+    assert image["content"]["alt_text"] == "Cat"
+
+
+@pytest.mark.parametrize(
+    ("component", "kind"),
+    [
+        (chatserve.Image, "image"),
+        (chatserve.Audio, "audio"),
+        (chatserve.Video, "video"),
+        (chatserve.File, "file"),
+    ],
+)
+def test_file_components(store: FileStore, picture: Path, component, kind: str) -> None:
+    [message] = replies(store).messages(component(str(picture)))
+    assert message["content"]["component"] == kind
+    assert message["content"]["file"]["name"] == "cat.png"
+
+
+def test_urls_are_passed_to_the_browser_not_fetched(store: FileStore) -> None:
+    url = "https://github.com/gradio-app/gradio/raw/main/test/test_files/audio_sample.wav"
+    [message] = replies(store).messages(chatserve.Audio(url))
+    assert message["content"] == {
+        "component": "audio",
+        "file": {
+            "id": None,
+            "url": url,
+            "name": "audio_sample.wav",
+            "mime_type": "audio/x-wav",
+            "size": None,
+        },
+    }
+    with pytest.raises(ReplyError, match="only http and https"):
+        replies(store).messages({"path": "javascript://alert(1)"})
+
+
+def test_html_component(store: FileStore) -> None:
+    [message] = replies(store).messages(chatserve.HTML("<b>hi</b>"))
+    assert message["content"] == {"component": "html", "html": "<b>hi</b>"}
+
+
+def test_gallery(store: FileStore, picture: Path) -> None:
+    [message] = replies(store).messages(chatserve.Gallery([str(picture), (str(picture), "again")]))
+    items = message["content"]["items"]
+    assert [item.get("caption") for item in items] == [None, "again"]
+    assert items[0]["file"]["id"] == items[1]["file"]["id"]
+
+
+def test_matplotlib_plot_is_rendered_once_per_run(store: FileStore) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    figure.add_subplot().plot([1, 2, 3])
+    convert = replies(store)
+    [first] = convert.messages(chatserve.Plot(figure))
+    [again] = convert.messages(chatserve.Plot(figure))
+    assert first == again
+    stored = store.get(first["content"]["file"]["id"], "alice")
+    assert stored.mime_type == "image/png"
+    assert stored.path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_rich_display_protocol(store: FileStore) -> None:
+    class Svg:
+        def _repr_svg_(self):
+            return "<svg xmlns='http://www.w3.org/2000/svg'/>"
+
+    class Html:
+        def _repr_html_(self):
+            return "<div>plot</div><script>draw()</script>"
+
+    [svg] = replies(store).messages(chatserve.Plot(Svg()))
+    assert svg["content"]["file"]["mime_type"] == "image/svg+xml"
+    [html] = replies(store).messages(chatserve.Plot(Html()))
+    stored = store.get(html["content"]["file"]["id"], "alice")
+    assert stored.sandboxed_html and stored.mime_type == "text/html"
+
+
+def test_multimodal_style_dict(store: FileStore, picture: Path) -> None:
+    result = replies(store).messages({"text": "look", "files": [str(picture)]})
+    assert [type(m["content"]).__name__ for m in result] == ["dict", "str"]
+
+
+def test_file_outside_the_allowed_places_is_refused(store: FileStore, tmp_path: Path) -> None:
+    with pytest.raises(FileRefused, match="may not serve \\('passwd'\\)"):
+        replies(store).messages({"path": "/etc/passwd"})
+    link = tmp_path / "data" / "innocent.txt"
+    link.parent.mkdir(parents=True)
+    os.symlink("/etc/passwd", link)
+    with pytest.raises(FileRefused, match="may not serve"):
+        replies(store).messages((str(link),))
+    with pytest.raises(FileRefused, match="does not exist"):
+        replies(store).messages((str(tmp_path / "missing.png"),))
+
+
+def test_allowed_paths_extend_the_places(tmp_path: Path) -> None:
+    assets = Path(__file__).resolve().parent.parent / "configs" / "assets"
+    picture = assets / "landscape.png"
+    with pytest.raises(FileRefused):
+        replies(FileStore(tmp_path, [])).messages((str(picture),))
+    [message] = replies(FileStore(tmp_path, [assets])).messages((str(picture),))
+    assert message["content"]["file"]["name"] == "landscape.png"
+
+
+def test_unknown_objects_are_refused(store: FileStore) -> None:
+    with pytest.raises(ReplyError, match="got object"):
+        replies(store).messages(object())
+
+
+def test_outputs_are_split_from_the_reply(store: FileStore, picture: Path) -> None:
+    outputs = [
+        AdditionalOutput(type="markdown"),
+        AdditionalOutput(type="json"),
+        AdditionalOutput(type="image"),
+    ]
+    convert = replies(store, outputs=outputs)
+    response, values = convert.split(("hi", "**bold**", {"a": [1]}, str(picture)))
+    assert response == "hi"
+    assert values[:2] == ["**bold**", {"a": [1]}]
+    assert values[2]["name"] == "cat.png"
+    assert convert.split("no outputs this time") == ("no outputs this time", None)
