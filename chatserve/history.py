@@ -62,7 +62,10 @@ class History:
         if kind == "html":
             return HTML(str(content.get("html", "")))
         if kind == "gallery":
-            return Gallery([self._file_tuple(item.get("file"))[0] for item in content["items"]])
+            items = content.get("items")
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise UnknownFile("A gallery needs a list of {'file': ...} items.")
+            return Gallery([self._file_tuple(item.get("file"))[0] for item in items])
         if kind in ("image", "audio", "video", "file", "plot"):
             return self._file_tuple(content.get("file"), content.get("alt_text"))
         raise UnknownFile(f"Unknown component {str(kind)[:40]!r}.")

@@ -93,6 +93,22 @@ def test_another_clients_upload_id_is_refused(files_client) -> None:
     assert http.post("/api/chat", json={"message": "x", "history": history}).status_code == 422
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"component": "gallery"},
+        {"component": "gallery", "items": ["/etc/passwd"]},
+        {"component": "image", "file": "/etc/passwd"},
+        {"component": "sparkles"},
+        ["not", "a", "message"],
+    ],
+)
+def test_malformed_history_content_is_422(files_client, content) -> None:
+    history = [{"role": "assistant", "content": content}]
+    response = files_client().post("/api/chat", json={"message": "x", "history": history})
+    assert response.status_code == 422
+
+
 @pytest.mark.parametrize("raw", ["/etc/passwd", "../../etc/passwd", "uploads/x/cat.png"])
 def test_raw_paths_are_never_accepted(files_client, raw: str) -> None:
     http = files_client()
