@@ -27,3 +27,28 @@ def replay(events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
         elif name == "delta":
             messages[data["index"]]["content"] += data["text"]
     return messages
+
+
+def run_async(make_coroutine):
+    """Run a coroutine to completion in a thread of its own.
+
+    Playwright's sync API keeps an event loop running in the test thread, where `asyncio.run`
+    refuses to start another.
+    """
+    import asyncio
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(make_coroutine())
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -7,6 +7,7 @@ import threading
 
 import httpx
 import pytest
+from helpers import run_async
 
 from chatserve import queue
 from chatserve.queue import Line, QueueFull
@@ -39,7 +40,7 @@ def test_line_grants_in_order_and_reports_positions() -> None:
         assert (line.running, len(line.waiting)) == (0, 0)
         return seen
 
-    seen = asyncio.run(scenario())
+    seen = run_async(scenario)
     assert seen == [("B", 1), ("C", 2), ("B", "runs"), ("C", 1), ("C", "runs")]
 
 

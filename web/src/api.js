@@ -5,17 +5,17 @@ import { SSEParser } from "./sse.js";
 export class ChatError extends Error {}
 
 /**
- * Sends `{message, history, stream: true}` to `url` and calls `onEvent(name, data)` for each event.
+ * Sends `{message, history, inputs, stream: true}` to `url` and calls `onEvent(name, data)` for each event.
  * Resolves when the stream ends; rejects with ChatError for non-2xx answers and network failures,
  * and with the AbortError of `signal` when the caller stops the turn.
  */
-export async function streamChat(url, { message, history }, { signal, onEvent }) {
+export async function streamChat(url, { message, history, inputs = [] }, { signal, onEvent }) {
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ message, history, stream: true }),
+      body: JSON.stringify({ message, history, inputs, stream: true }),
       credentials: "same-origin",
       signal,
     });

@@ -1,5 +1,6 @@
 // The composer: an auto-growing message box with a Send button that becomes Stop while a reply
-// streams. Enter sends, Shift+Enter starts a new line, Escape stops a streaming reply.
+// streams. Enter sends, Shift+Enter starts a new line, Escape stops a streaming reply. With
+// `attachments` (multimodal chats) it also has an attach button and the chips of attached files.
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
 
@@ -17,8 +18,9 @@ function actionButton(setting, name, iconName, className) {
 }
 
 export class Composer {
-  constructor({ placeholder, submitBtn = true, stopBtn = true, onSend, onStop }) {
+  constructor({ placeholder, submitBtn = true, stopBtn = true, attachments = null, onSend, onStop }) {
     this.busy = false;
+    this.attachments = attachments;
     this.onSend = onSend;
     this.onStop = onStop;
     this.input = h("textarea", {
@@ -31,15 +33,26 @@ export class Composer {
     this.send = actionButton(submitBtn, "Send", "send", "cs-send");
     this.stop = actionButton(stopBtn, "Stop", "stop", "cs-stop");
     this.stop.hidden = true;
+    this.sendTitle = this.send.title;
     this.send.addEventListener("click", () => this.submit());
     this.stop.addEventListener("click", () => this.onStop());
     this.input.addEventListener("keydown", (e) => this.keydown(e));
     this.input.addEventListener("input", () => this.refresh());
 
-    this.form = h("form", { class: "cs-composer", novalidate: true }, [
+    this.form = h("form", { class: `cs-composer${attachments ? " cs-composer-files" : ""}`, novalidate: true }, [
+      ...(attachments ? [attachments.list, attachments.button, attachments.picker] : []),
       this.input,
       h("div", { class: "cs-composer-actions" }, [this.stop, this.send]),
     ]);
+    if (attachments) {
+      // Pasted files are attached; pasted text still lands in the box.
+      this.input.addEventListener("paste", (e) => {
+        const files = e.clipboardData ? [...e.clipboardData.files] : [];
+        if (!files.length) return;
+        if (!e.clipboardData.types.includes("text/plain")) e.preventDefault();
+        attachments.add(files);
+      });
+    }
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.submit();
@@ -47,7 +60,9 @@ export class Composer {
     this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" }, [
       h("kbd", { text: "Enter" }), " to send, ", h("kbd", { text: "Shift" }), " + ", h("kbd", { text: "Enter" }), " for a new line",
     ]);
-    this.el = h("div", { class: "cs-footer" }, [h("div", { class: "cs-footer-inner" }, [this.form, this.hint])]);
+    this.el = h("div", { class: "cs-footer" }, [
+      h("div", { class: "cs-footer-inner" }, [this.form, ...(attachments ? [attachments.errors] : []), this.hint]),
+    ]);
     this.form.addEventListener("click", (e) => {
       if (e.target === this.form) this.input.focus();
     });
@@ -64,12 +79,19 @@ export class Composer {
     }
   }
 
+  get ready() {
+    const files = this.attachments ? this.attachments.items.length : 0;
+    return !this.busy && !(this.attachments && this.attachments.uploading) && (!!this.input.value.trim() || files > 0);
+  }
+
   submit() {
+    if (!this.ready) return;
     const text = this.input.value;
-    if (this.busy || !text.trim()) return;
+    const files = this.attachments ? this.attachments.files : [];
     this.input.value = "";
+    if (this.attachments) this.attachments.clear();
     this.refresh();
-    this.onSend(text);
+    this.onSend({ text, files });
   }
 
   /** Switches between Send (idle) and Stop (a reply is streaming). */
@@ -86,7 +108,8 @@ export class Composer {
   }
 
   refresh() {
-    this.send.disabled = this.busy || !this.input.value.trim();
+    this.send.disabled = !this.ready;
+    if (this.attachments) this.send.title = this.attachments.uploading ? "Waiting for the upload to finish" : this.sendTitle;
     // Grow with the text up to the CSS max-height, then scroll inside.
     if (!this.input.isConnected) return;
     this.input.style.height = "auto";

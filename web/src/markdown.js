@@ -27,6 +27,11 @@ export function renderMarkdown(text) {
   return DOMPurify.sanitize(marked.parse(String(text ?? "")), PURIFY);
 }
 
+/** Renders one line of inline Markdown (no paragraphs) to a sanitized DocumentFragment. */
+export function renderInline(text) {
+  return DOMPurify.sanitize(marked.parseInline(String(text ?? "")), PURIFY);
+}
+
 /** Sanitizes an HTML string to a DocumentFragment. */
 export function sanitizeHtml(html) {
   return DOMPurify.sanitize(String(html ?? ""), PURIFY);
@@ -43,6 +48,15 @@ export function renderInto(el, text) {
     box.append(table);
   }
   el.replaceChildren(fragment);
+}
+
+/** A framed code block (language name, Copy) showing `text` as-is. */
+export function codeBlock(text, lang = "") {
+  const code = h("code", { class: lang ? `language-${lang}` : null, text });
+  const pre = h("pre", {}, [code]);
+  const holder = h("div", {}, [pre]);
+  decorateCode(pre);
+  return holder.firstChild;
 }
 
 // Wraps a <pre> in a frame with the language name and a copy button.

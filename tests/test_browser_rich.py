@@ -1,0 +1,166 @@
+"""Rich replies, files, additional inputs and outputs, and the queue, in Chromium against the
+shipped configs/ bots."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+PNG = CONFIGS / "assets" / "landscape.png"
+
+
+@pytest.fixture
+def open_config(live_server, new_page):
+    def open_page(name: str, **context) -> Page:
+        server = live_server(CONFIGS / f"{name}.yaml")
+        page = new_page(**context)
+        page.goto(server.url)
+        page.server_url = server.url  # type: ignore[attr-defined]
+        return page
+
+    return open_page
+
+
+def log(page: Page):
+    return page.get_by_role("log")
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def test_showcase_renders_every_kind_of_reply(open_config, tmp_path: Path) -> None:
+    page = open_config("showcase", viewport={"width": 1280, "height": 1000})
+    expect(page.get_by_text("Answer settings")).to_be_visible()
+    expect(page.get_by_label("Detail")).to_be_visible()  # the accordion starts open
+    page.get_by_role("row", name="Show me everything").click()
+    expect(log(page).get_by_role("button", name="Again")).to_be_visible(timeout=15_000)
+    chat = log(page)
+    expect(chat.get_by_role("img", name="A generated landscape")).to_be_visible()
+    expect(chat.locator("audio")).to_have_count(1)
+    expect(chat.get_by_role("link", name="chatserve-report.csv")).to_be_visible()
+    expect(chat.get_by_text("Planning")).to_be_visible()
+    chat.get_by_text("Planning").click()  # done thoughts start collapsed, as in Gradio
+    expect(chat.get_by_text("Searched the assets")).to_be_visible()
+    expect(chat.locator("img[src*='api/files/']")).to_have_count(2)  # photo and chart
+    expect(chat.get_by_role("button", name="No, thanks")).to_be_visible()
+    expect(page.get_by_text('"status": "done"')).to_be_visible()
+    # The nested thought sits inside its parent.
+    parent = chat.locator("details", has_text="Planning").first
+    expect(parent.get_by_text("Searched the assets")).to_have_count(1)
+    page.screenshot(path=str(tmp_path / "showcase.png"), full_page=True)
+
+
+def test_option_click_sends_its_value(open_config) -> None:
+    page = open_config("options")
+    page.get_by_role("button", name="Write a Python function").click()
+    page.get_by_role("button", name="Yes", exact=True).click()
+    expect(log(page)).to_contain_text("Great!")
+    expect(log(page)).to_contain_text("Yes, that's correct.")
+
+
+def test_thought_goes_from_pending_to_done(open_config) -> None:
+    page = open_config("thoughts")
+    page.get_by_role("button", name="What's the weather in New York?").click()
+    expect(log(page)).to_contain_text("Used tool Weather API")
+    expect(log(page)).to_contain_text("The weather API says it is 20 degrees")
+    expect(log(page)).to_contain_text("Response")
+
+
+def test_multimodal_attach_and_count(open_config) -> None:
+    page = open_config("count_images")
+    page.locator("input[type=file]").set_input_files([str(PNG), str(PNG)])
+    expect(page.get_by_role("button", name="Remove landscape.png")).to_have_count(2)
+    send(page, "two pictures")
+    expect(log(page)).to_contain_text("You just uploaded 2 images, total uploaded: 2")
+    expect(log(page).locator("img[src*='api/files/']")).to_have_count(2)
+    page.locator("input[type=file]").set_input_files(str(PNG))
+    page.get_by_role("button", name="Send").click()
+    expect(log(page)).to_contain_text("You just uploaded 1 images, total uploaded: 3")
+
+
+def test_dropping_a_file_attaches_it(open_config) -> None:
+    page = open_config("count_images")
+    data = page.evaluate_handle(
+        """() => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array([137, 80, 78, 71])], "dropped.png",
+                                        {type: "image/png"}));
+            return transfer;
+        }"""
+    )
+    target = page.locator("body")
+    target.dispatch_event("dragenter", {"dataTransfer": data})
+    target.dispatch_event("dragover", {"dataTransfer": data})
+    target.dispatch_event("drop", {"dataTransfer": data})
+    expect(page.get_by_role("button", name="Remove dropped.png")).to_be_visible()
+
+
+def test_additional_inputs_reach_the_function(open_config) -> None:
+    page = open_config("system_prompt")
+    page.get_by_text("Additional inputs").click()
+    page.get_by_label("System Prompt").fill("Be brief")
+    slider = page.get_by_label("Tokens")
+    slider.focus()
+    page.keyboard.press("End")
+    send(page, "hi")
+    expect(log(page)).to_contain_text("System prompt: Be brief")
+
+
+def test_example_row_sets_the_inputs(open_config) -> None:
+    page = open_config("system_prompt")
+    page.get_by_role("row", name="What is YAML?").click()
+    expect(log(page)).to_contain_text("System prompt: You answer in haiku.")
+
+
+def test_inputs_rendered_above_the_chat(open_config) -> None:
+    page = open_config("system_prompt_above")
+    prompt = page.get_by_label("System Prompt").bounding_box()
+    chat = log(page).bounding_box()
+    assert prompt is not None and chat is not None
+    assert prompt["y"] < chat["y"]
+
+
+@pytest.mark.parametrize("name", ["music", "file_dict"])
+def test_audio_replies_get_a_player(open_config, name: str) -> None:
+    page = open_config(name)
+    send(page, "Queen")
+    player = log(page).locator("audio")
+    expect(player).to_have_count(1)
+    assert player.get_attribute("src").endswith("audio_sample.wav")
+
+
+def test_queue_position_is_shown(open_config, write_config, live_server, new_page) -> None:
+    server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
+    started, stop = threading.Event(), threading.Event()
+
+    def hold_the_slot() -> None:
+        with httpx.stream(
+            "POST", server.url + "/api/chat", json={"message": "a", "stream": True}, timeout=20
+        ) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: message"):
+                    started.set()
+                    stop.wait(20)
+                    return
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    try:
+        assert started.wait(10)
+        page = new_page()
+        page.goto(server.url)
+        send(page, "me next")
+        expect(log(page)).to_contain_text("Waiting in line: 1")
+    finally:
+        stop.set()
+        holder.join()
+    expect(log(page)).to_contain_text("step 1")

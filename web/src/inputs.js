@@ -1,0 +1,236 @@
+// Additional inputs: labelled controls for textbox, number, slider, checkbox, dropdown, radio and
+// checkboxgroup, shown in an accordion under the chat ("accordion") or above it ("above"). Their
+// values go with every turn, in declaration order.
+import { h } from "./dom.js";
+import { icon } from "./icons.js";
+
+export const INPUT_TYPES = ["textbox", "number", "slider", "checkbox", "dropdown", "radio", "checkboxgroup"];
+
+let uid = 0;
+
+/** Loose equality for choice values: the same JSON, or the same scalar text. */
+export function same(a, b) {
+  if (a === b) return true;
+  if (a == null || b == null) return false;
+  if (typeof a !== "object" && typeof b !== "object") return String(a) === String(b);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** [[label, value], ...] (or plain values) -> [{label, value}]. */
+export function choicesOf(spec) {
+  return (Array.isArray(spec.choices) ? spec.choices : []).map((choice) =>
+    Array.isArray(choice) ? { label: String(choice[0]), value: choice.length > 1 ? choice[1] : choice[0] } : { label: String(choice), value: choice },
+  );
+}
+
+// A choice's value as option/input text (what a form would submit).
+function valueText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function num(value, fallback) {
+  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
+}
+
+// A field: the label (with `extra` beside it, e.g. a slider's value), helper text, the control.
+function field(spec, id, control, { group = false, extra = null } = {}) {
+  const infoId = spec.info ? `${id}-info` : null;
+  const text = h("span", { text: spec.label || "" });
+  const label = group ? h("legend", { class: "cs-label" }, [text]) : h("label", { class: "cs-label", for: id }, [text]);
+  const el = h(group ? "fieldset" : "div", { class: `cs-field cs-field-${spec.type}`, "aria-describedby": group ? infoId : null }, [
+    extra ? h("div", { class: "cs-label-row" }, [label, extra]) : label,
+    spec.info ? h("p", { class: "cs-info", id: infoId, text: String(spec.info) }) : "",
+    control,
+  ]);
+  if (!group && infoId) el.querySelector(`#${id}`).setAttribute("aria-describedby", infoId);
+  return el;
+}
+
+function textbox(spec, id) {
+  const lines = Math.max(1, num(spec.lines, 1));
+  const maxLines = Math.max(lines, num(spec.max_lines, lines));
+  const multi = lines > 1 || maxLines > 1;
+  const input = multi
+    ? h("textarea", { id, class: "cs-control", rows: String(lines), placeholder: spec.placeholder || null })
+    : h("input", { id, class: "cs-control", type: "text", placeholder: spec.placeholder || null });
+  // Grows with its text from `lines` up to `max_lines`, then scrolls.
+  const grow = () => {
+    if (!multi || !input.getClientRects().length) return;
+    const style = getComputedStyle(input);
+    const line = parseFloat(style.lineHeight) || 20;
+    input.style.height = "auto";
+    const border = input.offsetHeight - input.clientHeight;
+    const most = maxLines * line + parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) + border;
+    input.style.height = `${Math.min(input.scrollHeight + border, most)}px`;
+  };
+  input.addEventListener("input", grow);
+  const set = (value) => {
+    input.value = value == null ? "" : String(value);
+    requestAnimationFrame(grow);
+  };
+  set(spec.value);
+  return { el: field(spec, id, input), get: () => input.value, set };
+}
+
+function number(spec, id) {
+  const input = h("input", {
+    id,
+    class: "cs-control",
+    type: "number",
+    inputmode: "decimal",
+    min: spec.minimum ?? null,
+    max: spec.maximum ?? null,
+    step: spec.step ?? "any",
+  });
+  const set = (value) => {
+    input.value = typeof value === "number" || (typeof value === "string" && value.trim() !== "") ? String(value) : "";
+  };
+  set(spec.value);
+  return {
+    el: field(spec, id, input),
+    get: () => (input.value.trim() === "" || Number.isNaN(input.valueAsNumber) ? null : input.valueAsNumber),
+    set,
+  };
+}
+
+function slider(spec, id) {
+  const min = num(spec.minimum, 0);
+  const max = num(spec.maximum, 100);
+  const input = h("input", { id, class: "cs-range", type: "range", min, max, step: spec.step ?? 1 });
+  const out = h("output", { class: "cs-range-value", for: id });
+  const show = () => {
+    out.textContent = input.value;
+    const span = max - min || 1;
+    input.style.setProperty("--cs-fill", `${((Number(input.value) - min) / span) * 100}%`);
+  };
+  input.addEventListener("input", show);
+  const set = (value) => {
+    input.value = String(num(typeof value === "string" ? Number(value) : value, min));
+    show();
+  };
+  set(spec.value);
+  const row = h("div", { class: "cs-range-row" }, [
+    h("span", { class: "cs-range-end", text: String(min), "aria-hidden": "true" }),
+    input,
+    h("span", { class: "cs-range-end", text: String(max), "aria-hidden": "true" }),
+  ]);
+  return { el: field(spec, id, row, { extra: out }), get: () => Number(input.value), set };
+}
+
+function checkbox(spec, id) {
+  const input = h("input", { id, type: "checkbox", class: "cs-check" });
+  const set = (value) => {
+    input.checked = value === true || value === "true";
+  };
+  set(spec.value);
+  const infoId = spec.info ? `${id}-info` : null;
+  if (infoId) input.setAttribute("aria-describedby", infoId);
+  const el = h("div", { class: "cs-field cs-field-checkbox" }, [
+    h("label", { class: "cs-check-label", for: id }, [input, h("span", { class: "cs-label", text: spec.label || "" })]),
+    spec.info ? h("p", { class: "cs-info", id: infoId, text: String(spec.info) }) : "",
+  ]);
+  return { el, get: () => input.checked, set };
+}
+
+function dropdown(spec, id) {
+  const choices = choicesOf(spec);
+  const multiple = spec.multiselect === true;
+  const select = h("select", { id, class: "cs-control cs-select", multiple, size: multiple ? String(Math.min(Math.max(choices.length, 2), 6)) : null });
+  const blank = h("option", { value: "", text: "Select\u2026" });
+  if (!multiple) select.append(blank);
+  const options = choices.map((choice) => h("option", { value: valueText(choice.value), text: choice.label }));
+  select.append(...options);
+  const set = (value) => {
+    if (multiple) {
+      const wanted = Array.isArray(value) ? value : value == null ? [] : [value];
+      choices.forEach((choice, i) => {
+        options[i].selected = wanted.some((v) => same(v, choice.value));
+      });
+      return;
+    }
+    const i = choices.findIndex((choice) => same(choice.value, value));
+    if (i === -1) blank.selected = true;
+    else options[i].selected = true;
+    blank.hidden = i !== -1;
+  };
+  set(spec.value);
+  select.addEventListener("change", () => {
+    blank.hidden = !blank.selected;
+  });
+  const get = () => {
+    const picked = choices.filter((choice, i) => options[i].selected).map((choice) => choice.value);
+    return multiple ? picked : picked.length ? picked[0] : null;
+  };
+  // A list box picks several with Ctrl/Cmd; say so unless the config already explains the input.
+  const described = multiple && !spec.info ? { ...spec, info: "Hold Ctrl (\u2318 on a Mac) to choose several." } : spec;
+  return { el: field(described, id, multiple ? select : h("div", { class: "cs-select-wrap" }, [select, icon("chevron")])), get, set };
+}
+
+// radio and checkboxgroup: a fieldset of labelled choices.
+function choiceGroup(spec, id, type) {
+  const choices = choicesOf(spec);
+  const boxes = choices.map((choice, i) => h("input", { type, name: id, id: `${id}-${i}`, value: valueText(choice.value) }));
+  const list = h("div", { class: "cs-choices" }, choices.map((choice, i) =>
+    h("label", { class: "cs-choice", for: `${id}-${i}` }, [boxes[i], h("span", { text: choice.label })]),
+  ));
+  const set = (value) => {
+    const wanted = type === "radio" ? [value] : Array.isArray(value) ? value : [];
+    choices.forEach((choice, i) => {
+      boxes[i].checked = wanted.some((v) => same(v, choice.value));
+    });
+  };
+  set(spec.value);
+  const get = () => {
+    const picked = choices.filter((choice, i) => boxes[i].checked).map((choice) => choice.value);
+    return type === "radio" ? (picked.length ? picked[0] : null) : picked;
+  };
+  return { el: field(spec, id, list, { group: true }), get, set };
+}
+
+const BUILDERS = {
+  textbox,
+  number,
+  slider,
+  checkbox,
+  dropdown,
+  radio: (spec, id) => choiceGroup(spec, id, "radio"),
+  checkboxgroup: (spec, id) => choiceGroup(spec, id, "checkbox"),
+};
+
+export class Inputs {
+  /** `specs`: the config's additional_inputs; `accordion`: {label, open}. */
+  constructor(specs, accordion = {}) {
+    this.specs = (Array.isArray(specs) ? specs : []).filter((spec) => spec && INPUT_TYPES.includes(spec.type));
+    uid += 1;
+    this.controls = this.specs.map((spec, i) => BUILDERS[spec.type](spec, `cs-input-${uid}-${i}`));
+    const at = (position) => this.controls.filter((c, i) => (this.specs[i].position === "above") === (position === "above")).map((c) => c.el);
+    const above = at("above");
+    const below = at("accordion");
+    this.above = above.length ? h("section", { class: "cs-inputs cs-inputs-above" }, [h("div", { class: "cs-fields" }, above)]) : null;
+    this.accordion = null;
+    if (below.length) {
+      const label = typeof accordion.label === "string" && accordion.label ? accordion.label : "Additional inputs";
+      this.accordion = h("details", { class: "cs-inputs cs-accordion", open: accordion.open === true }, [
+        h("summary", {}, [icon("sliders"), h("span", { class: "cs-accordion-label", text: label }), icon("chevron")]),
+        h("div", { class: "cs-fields" }, below),
+      ]);
+    }
+  }
+
+  get length() {
+    return this.controls.length;
+  }
+
+  /** Every input's current value, in declaration order. */
+  values() {
+    return this.controls.map((control) => control.get());
+  }
+
+  /** Sets the inputs from a list of values (an example row); missing entries leave an input as is. */
+  set(values) {
+    if (!Array.isArray(values)) return;
+    values.forEach((value, i) => {
+      if (this.controls[i] && value !== undefined) this.controls[i].set(value);
+    });
+  }
+}
