@@ -164,3 +164,65 @@ def test_queue_position_is_shown(open_config, write_config, live_server, new_pag
         stop.set()
         holder.join()
     expect(log(page)).to_contain_text("step 1")
+
+
+MORE_PY = """
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
+
+import chatserve
+
+TMP = Path(tempfile.mkdtemp())
+(TMP / "clip.mp4").write_bytes(b"\\x00\\x00\\x00\\x18ftypmp42")
+(TMP / "notes.txt").write_text("hello")
+(TMP / "a.png").write_bytes(open(%r, "rb").read())
+
+
+def more(message, history, model, temperature, tools):
+    figure = Figure(figsize=(3, 2))
+    figure.add_subplot().plot([1, 3, 2])
+    return [
+        f"model={model} temperature={temperature} tools={tools}",
+        chatserve.Video(str(TMP / "clip.mp4")),
+        chatserve.HTML("<em>emphasis</em><img src=x onerror='window.pwned=1'>"),
+        chatserve.Gallery([str(TMP / "a.png"), (str(TMP / "a.png"), "again")]),
+        chatserve.Plot(figure),
+        chatserve.File(str(TMP / "notes.txt")),
+        (str(TMP / "a.png"), "a tuple picture"),
+    ]
+"""
+
+MORE_YAML = """
+fn: bot.py:more
+additional_inputs:
+  - {type: dropdown, label: Model, choices: [small, large], value: small}
+  - {type: number, label: Temperature, minimum: 0, maximum: 2, value: 0.7}
+  - {type: checkboxgroup, label: Tools, choices: [search, code]}
+additional_inputs_accordion: {label: Settings, open: true}
+"""
+
+
+def test_more_components_and_input_types(write_config, live_server, new_page) -> None:
+    server = live_server(write_config(MORE_YAML, bot_py=MORE_PY % str(PNG)))
+    page = new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(server.url)
+    page.get_by_label("Model").select_option("large")
+    page.get_by_label("Temperature").fill("1.5")
+    page.get_by_label("code").check()
+    send(page, "show")
+    chat = log(page)
+    expect(chat).to_contain_text("model=large temperature=1.5 tools=['code']")
+    expect(chat.locator("video")).to_have_count(1)
+    expect(chat.locator("em", has_text="emphasis")).to_be_visible()
+    assert chat.locator("[onerror]").count() == 0
+    assert page.evaluate("window.pwned") is None
+    expect(chat.get_by_text("again")).to_be_visible()  # the gallery caption
+    expect(chat.get_by_role("link", name="notes.txt")).to_be_visible()
+    expect(chat.get_by_role("img", name="a tuple picture")).to_be_visible()
+    # gallery (2), matplotlib plot, tuple picture
+    expect(chat.locator("img[src*='api/files/']")).to_have_count(4)

@@ -19,6 +19,10 @@ def two(message, history):
     return "only two"
 
 
+def knobs(message, history, model, temperature):
+    return repr([model, temperature])
+
+
 def pairs(message, history):
     return repr(history)
 
@@ -73,6 +77,24 @@ def test_values_reach_the_function_in_order_and_missing_ones_default(http) -> No
 )
 def test_every_value_is_checked_against_its_declaration(http, inputs, message) -> None:
     assert ask(http(), inputs) == (422, {"message": message})
+
+
+def test_dropdown_and_number(http) -> None:
+    chat = http(
+        "fn: bot.py:knobs\nadditional_inputs:\n"
+        "  - {type: dropdown, choices: [[Small, s], [Large, l]], value: s}\n"
+        "  - {type: number, minimum: 0, maximum: 2}\n"
+    )
+    assert ask(chat, ["l", 1.5]) == (200, "['l', 1.5]")
+    assert ask(chat, []) == (200, "['s', 0]")
+    assert ask(chat, ["Large", 1]) == (
+        422,
+        {"message": "Input 1 (Model): 'Large' is not one of the choices ['s', 'l']."},
+    )
+    assert ask(chat, ["s", 3]) == (
+        422,
+        {"message": "Input 2 (Temperature): 3 is above the maximum 2."},
+    )
 
 
 def test_public_config_describes_the_controls(http) -> None:
