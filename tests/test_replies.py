@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -201,12 +202,16 @@ def test_file_outside_the_allowed_places_is_refused(store: FileStore, tmp_path: 
         replies(store).messages((str(tmp_path / "missing.png"),))
 
 
-def test_allowed_paths_extend_the_places(tmp_path: Path) -> None:
-    assets = Path(__file__).resolve().parent.parent / "configs" / "assets"
+def test_allowed_paths_extend_the_places(tmp_path: Path, monkeypatch) -> None:
+    # Everything under tmp_path is in the system temp dir, which is allowed; move that away.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "system-temp"))
+    assets = tmp_path / "assets"
+    assets.mkdir()
     picture = assets / "landscape.png"
+    picture.write_bytes(b"png")
     with pytest.raises(FileRefused):
-        replies(FileStore(tmp_path, [])).messages((str(picture),))
-    [message] = replies(FileStore(tmp_path, [assets])).messages((str(picture),))
+        replies(FileStore(tmp_path / "data", [])).messages((str(picture),))
+    [message] = replies(FileStore(tmp_path / "data", [assets])).messages((str(picture),))
     assert message["content"]["file"]["name"] == "landscape.png"
 
 
