@@ -172,7 +172,7 @@ class Config(Model):
     examples: list[str | ExampleMessage | list[Any]] | None = None
     """Example messages shown in the empty chat; clicking one sends it. With `multimodal`,
     `{text, files}` mappings; with `additional_inputs`, rows `[message, value, ...]` shown as a
-    table under the chat."""
+    table under the chat (a message alone is sent with the inputs' current values)."""
 
     chatbot: ChatbotConfig = ChatbotConfig()
     """The message list."""
