@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from typing import Any
+
+import httpx
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:
@@ -35,9 +39,6 @@ def run_async(make_coroutine):
     Playwright's sync API keeps an event loop running in the test thread, where `asyncio.run`
     refuses to start another.
     """
-    import asyncio
-    import threading
-
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -52,3 +53,39 @@ def run_async(make_coroutine):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+class SlotHolder:
+    """A streaming chat on a real server that holds its slot until `release()`.
+
+    Start it with `with SlotHolder(url) as holder:`; it returns once the chat is running.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.started = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._chat)
+
+    def __enter__(self) -> SlotHolder:
+        self.thread.start()
+        if not self.started.wait(10):
+            raise RuntimeError("the first chat never started")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+        self.thread.join()
+
+    def release(self) -> None:
+        """Disconnect: the server stops the chat and hands its slot on."""
+        self.stop.set()
+
+    def _chat(self) -> None:
+        body = {"message": "first", "stream": True}
+        with httpx.stream("POST", self.url + "/api/chat", json=body, timeout=20) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: message"):
+                    self.started.set()
+                    self.stop.wait(20)
+                    return

@@ -3,11 +3,10 @@ shipped configs/ bots."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import httpx
 import pytest
+from helpers import SlotHolder
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -140,29 +139,11 @@ def test_audio_replies_get_a_player(open_config, name: str) -> None:
 
 def test_queue_position_is_shown(open_config, write_config, live_server, new_page) -> None:
     server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
-    started, stop = threading.Event(), threading.Event()
-
-    def hold_the_slot() -> None:
-        with httpx.stream(
-            "POST", server.url + "/api/chat", json={"message": "a", "stream": True}, timeout=20
-        ) as response:
-            for line in response.iter_lines():
-                if line.startswith("event: message"):
-                    started.set()
-                    stop.wait(20)
-                    return
-
-    holder = threading.Thread(target=hold_the_slot)
-    holder.start()
-    try:
-        assert started.wait(10)
-        page = new_page()
-        page.goto(server.url)
+    page = new_page()
+    page.goto(server.url)
+    with SlotHolder(server.url):
         send(page, "me next")
         expect(log(page)).to_contain_text("Waiting in line: 1")
-    finally:
-        stop.set()
-        holder.join()
     expect(log(page)).to_contain_text("step 1")
 
 

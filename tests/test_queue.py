@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import httpx
 import pytest
-from helpers import run_async
+from helpers import SlotHolder, run_async
 
 from chatserve import queue
 from chatserve.queue import Line, QueueFull
@@ -77,33 +76,19 @@ def test_second_chat_waits_sees_its_place_and_runs_when_the_first_stops(
     write_config, live_server
 ) -> None:
     server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
-    first_started = threading.Event()
-    stop_first = threading.Event()
-
-    def first_chat() -> None:
-        with httpx.stream(
-            "POST", server.url + "/api/chat", json={"message": "a", "stream": True}, timeout=10
-        ) as response:
-            for line in response.iter_lines():
-                if line.startswith("event: message"):
-                    first_started.set()
-                    stop_first.wait(10)
-                    return
-
-    thread = threading.Thread(target=first_chat)
-    thread.start()
-    assert first_started.wait(10)
     events = []
-    with httpx.stream(
-        "POST", server.url + "/api/chat", json={"message": "b", "stream": True}, timeout=10
-    ) as response:
+    with (
+        SlotHolder(server.url) as first,
+        httpx.stream(
+            "POST", server.url + "/api/chat", json={"message": "b", "stream": True}, timeout=10
+        ) as response,
+    ):
         for line in response.iter_lines():
             if line.startswith("data: ") and events[-1] == "queue":
                 assert line == 'data: {"position":1}'
-                stop_first.set()  # the first chat disconnects; its slot goes to us
+                first.release()  # the first chat disconnects; its slot goes to us
             if line.startswith("event: "):
                 events.append(line[7:])
                 if line == "event: message":
                     break
-    thread.join()
     assert events == ["queue", "message"]
