@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +20,11 @@ from chatserve import __version__
 from chatserve.bot import Bot, load
 from chatserve.chat import chat
 from chatserve.clients import client_id, new_client_cookie
+from chatserve.events import events
 from chatserve.fileroutes import serve_file, upload_route
 from chatserve.files import FileStore
 from chatserve.holder import BotHolder
+from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
 from chatserve.webui import CSP, Asset, WebUI
 from chatserve.wire import MAX_BODY_BYTES, MAX_JSON_DEPTH
@@ -32,10 +35,16 @@ MAX_WORKER_THREADS = 256
 """Sync chat functions running at once; each holds one thread for its whole run."""
 
 
-def create_app(config: str | Path | Bot, *, webui: WebUI | None = None) -> Litestar:
-    """Build the app serving `config` (a config file path, or an already loaded Bot)."""
+def create_app(
+    config: str | Path | Bot, *, reload: bool = False, webui: WebUI | None = None
+) -> Litestar:
+    """Build the app serving `config` (a config file path, or an already loaded Bot).
+
+    With `reload`, a watcher reloads the config and the chat function's code when they change.
+    """
     bot = config if isinstance(config, Bot) else load(config)
-    holder = BotHolder(bot, webui or WebUI(), FileStore(bot.data_dir(), bot.allowed_paths()))
+    files = FileStore(bot.data_dir(), bot.allowed_paths())
+    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     return Litestar(
         route_handlers=[
             index,
@@ -45,9 +54,10 @@ def create_app(config: str | Path | Bot, *, webui: WebUI | None = None) -> Lites
             chat,
             upload_route(bot.max_file_size()),
             serve_file,
+            events,
         ],
         state=State({"holder": holder}),
-        lifespan=[_worker_threads],
+        lifespan=[_worker_threads, _watcher],
         before_request=check_request,
         after_request=security_headers,
         exception_handlers={HTTPException: _error_response, Exception: _error_response},
@@ -68,6 +78,23 @@ async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
         app.state.executor = executor
         yield
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+@asynccontextmanager
+async def _watcher(app: Litestar) -> AsyncIterator[None]:
+    holder: BotHolder = app.state.holder
+    if not holder.live:
+        yield
+        return
+    stop = asyncio.Event()
+    reloader = Reloader(holder, holder.current.bot.path, app.state.executor)
+    task = asyncio.create_task(reloader.run(stop))
+    try:
+        yield
+    finally:
+        holder.close()
+        stop.set()
+        await task
 
 
 @get("/", include_in_schema=False)

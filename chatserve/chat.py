@@ -103,7 +103,7 @@ async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     try:
-        ticket = served.line.join()
+        ticket = state.holder.line.join()
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
 

@@ -33,13 +33,26 @@ def main() -> None:
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option("--host", help="Interface to bind. Default: server.host, else 127.0.0.1.")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port (8000).")
-def serve(config: str, host: str | None, port: int | None) -> None:
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    show_default=True,
+    help="Reload when the config or the chat function's code changes.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Processes serving the same config (more than 1 turns reload off).",
+)
+def serve(config: str, host: str | None, port: int | None, reload: bool, workers: int) -> None:
     """Serve the bot described by CONFIG."""
     from chatserve.errors import ConfigError
     from chatserve.server import run
 
     try:
-        run(config, host=host, port=port)
+        run(config, host=host, port=port, reload=reload and workers == 1, workers=workers)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -4,6 +4,9 @@ A client never names a path. Uploads land in the data dir under a random folder;
 bot returns is served only from the data dir, the system temp dir or `server.allowed_paths`
 (checked after resolving symlinks). Each record remembers its owner, the client it belongs to;
 `None` marks files anyone holding the id may read (examples, cookieless API clients).
+
+Records are kept in memory and in `<data dir>/registry/<id>.json`, so every worker process of
+one server (and the next run of it) knows every id.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar.datastructures import UploadFile
 
 from chatserve.errors import Error
@@ -91,7 +95,7 @@ class FileStore:
 
     def get(self, file_id: str, owner: str | None) -> StoredFile | None:
         """The file with this id if `owner` may use it; None otherwise (unknown ids alike)."""
-        found = self._files.get(file_id)
+        found = self._files.get(file_id) or self._read_record(file_id)
         if found is None or (found.owner is not None and found.owner != owner):
             return None
         return found
@@ -178,9 +182,32 @@ class FileStore:
         return self._add(stored)
 
     def _add(self, stored: StoredFile) -> StoredFile:
+        record = self.data_dir / "registry" / f"{stored.id}.json"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_bytes(msgspec.json.encode(stored, enc_hook=str))
         self._files[stored.id] = stored
         self._ids[(stored.path, stored.owner)] = stored.id
         return stored
+
+    def _read_record(self, file_id: str) -> StoredFile | None:
+        if not _ID.match(file_id):
+            return None  # never let an id become a path
+        try:
+            data = (self.data_dir / "registry" / f"{file_id}.json").read_bytes()
+        except OSError:
+            return None
+        stored = msgspec.json.decode(data, type=StoredFile, dec_hook=_path)
+        self._files[file_id] = stored
+        return stored
+
+
+def _path(kind: type, value: Any) -> Any:
+    if kind is Path:
+        return Path(value)
+    raise NotImplementedError(kind)
+
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def new_id() -> str:

@@ -1,12 +1,15 @@
-"""The one piece of mutable state: which bot is being served right now."""
+"""The one piece of mutable state: which bot is being served right now, and what went wrong
+with the config on disk since."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import msgspec
 
 from chatserve.bot import Bot
+from chatserve.errors import Problem
 from chatserve.files import FileStore
 from chatserve.queue import Line
 from chatserve.webui import Asset, WebUI
@@ -17,27 +20,52 @@ class Served:
     """A bot and what is derived from it, built once per load."""
 
     bot: Bot
+    revision: int
     page: Asset
     public_config: bytes
-    line: Line
 
 
 class BotHolder:
-    """Holds the current `Served`; replacing it is a single assignment.
+    """Holds the current `Served`; a reload replaces it in a single assignment.
 
-    Handlers read `current` once per request, so a running stream keeps the bot it started with.
+    Handlers read `current` once per request, so a running stream keeps the bot it started
+    with. `changed` is set (and replaced) whenever `current` or `problems` change.
     """
 
-    def __init__(self, bot: Bot, webui: WebUI, files: FileStore) -> None:
+    def __init__(self, bot: Bot, webui: WebUI, files: FileStore, *, live: bool = False) -> None:
         self.webui = webui
         self.files = files
-        self.current = self._serve(bot)
+        self.live = live
+        """Whether a watcher reloads the config (and `/api/events` reports it)."""
+        self.line = Line(bot.config.concurrency_limit)
+        self.problems: list[Problem] = []
+        self.closing = False
+        self.changed = asyncio.Event()
+        self.current = self._serve(bot, revision=1)
 
-    def _serve(self, bot: Bot) -> Served:
+    def replace(self, bot: Bot) -> None:
+        """Serve a newly loaded bot; chats already running keep the old one."""
+        self.line.resize(bot.config.concurrency_limit)
+        self.problems = []
+        self.current = self._serve(bot, revision=self.current.revision + 1)
+        self._notify()
+
+    def fail(self, problems: list[Problem]) -> None:
+        """The config on disk is broken; the current bot keeps serving."""
+        self.problems = problems
+        self._notify()
+
+    def close(self) -> None:
+        """The server is stopping: let long-lived event streams end."""
+        self.closing = True
+        self._notify()
+
+    def _notify(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def _serve(self, bot: Bot, revision: int) -> Served:
         config = bot.public_config(self.files)
-        return Served(
-            bot,
-            self.webui.page(config),
-            msgspec.json.encode(config),
-            Line(bot.config.concurrency_limit),
-        )
+        config["revision"] = revision
+        config["api"]["events"] = "api/events" if self.live else None
+        return Served(bot, revision, self.webui.page(config), msgspec.json.encode(config))

@@ -72,6 +72,15 @@ class Line:
             self.waiting.append(ticket)
         return ticket
 
+    def resize(self, limit: int | None) -> None:
+        """A reloaded config's limit; waiting chats start at once if it grew."""
+        self.limit = limit
+        while self.waiting and (limit is None or self.running < limit):
+            self.running += 1
+            self.waiting.popleft().granted.set()
+        for waiter in self.waiting:
+            waiter.moved.set()
+
     def position(self, ticket: Ticket) -> int:
         return self.waiting.index(ticket) + 1
 

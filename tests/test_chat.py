@@ -156,7 +156,8 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
         "stop_btn": True,
         "autofocus": True,
         "theme": "default",
-        "api": {"chat": "api/chat", "upload": "api/upload"},
+        "api": {"chat": "api/chat", "upload": "api/upload", "events": None},
+        "revision": 1,
     }
 
 

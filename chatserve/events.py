@@ -1,0 +1,70 @@
+"""`GET /api/events`: the page learns about reloads and broken configs as server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery
+from litestar.response import Stream
+
+from chatserve.holder import BotHolder
+
+HEARTBEAT_SECONDS = 15.0
+
+DESCRIPTION = """\
+Live reload, for the web page. Events (each with `id:` = the config revision):
+`reload` `{"revision", "config"}` when the config was reloaded, and `error`
+`{"revision", "problems": [{"file", "line", "column", "path", "message"}]}` when the config on
+disk is broken (the last good revision keeps serving). On connect, the events the client
+missed since `?revision=` (or the `Last-Event-ID` header) come first. 404 without live reload.
+"""
+
+
+@get("/api/events", summary="Live reload events", description=DESCRIPTION)
+async def events(
+    request: Request[Any, Any, State], revision: FromQuery[int | None] = None
+) -> Stream:
+    holder: BotHolder = request.app.state.holder
+    if not holder.live:
+        raise NotFoundException("Live reload is off (chatserve serve --no-reload).")
+    last = request.headers.get("last-event-id", "")
+    seen = int(last) if last.isdigit() else revision or holder.current.revision
+    return Stream(
+        _stream(holder, seen),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(holder: BotHolder, seen: int) -> AsyncIterator[bytes]:
+    yield b"retry: 1000\n\n"
+    reported = None
+    while not holder.closing:
+        changed = holder.changed  # taken before looking, so no change slips between
+        current = holder.current
+        if current.revision != seen:
+            seen = current.revision
+            reported = None
+            yield _event(
+                "reload", seen, b'{"revision":%d,"config":%s}' % (seen, current.public_config)
+            )
+        if holder.problems and holder.problems is not reported:
+            reported = holder.problems
+            problems = [p.as_dict() for p in holder.problems]
+            yield _event(
+                "error", seen, msgspec.json.encode({"revision": seen, "problems": problems})
+            )
+        try:
+            await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            yield b": ping\n\n"
+
+
+def _event(name: str, revision: int, data: bytes) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (revision, name.encode(), data)
