@@ -89,3 +89,36 @@ class SlotHolder:
                     self.started.set()
                     self.stop.wait(20)
                     return
+
+
+class EventReader:
+    """Reads a server-sent-event stream in a thread; `next()` returns `(event, data, id)`."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        import queue
+
+        self.events: queue.Queue[tuple[str, Any, str | None]] = queue.Queue()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(url, headers or {}), daemon=True)
+        self.thread.start()
+
+    def next(self, timeout: float = 5.0) -> tuple[str, Any, str | None]:
+        return self.events.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.stop.set()
+
+    def _read(self, url: str, headers: dict[str, str]) -> None:
+        fields: dict[str, str] = {}
+        with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+            for line in response.iter_lines():
+                if self.stop.is_set():
+                    return
+                if line == "":
+                    if "event" in fields:
+                        data = json.loads(fields["data"])
+                        self.events.put((fields["event"], data, fields.get("id")))
+                    fields = {}
+                elif not line.startswith(":") and ": " in line:
+                    key, value = line.split(": ", 1)
+                    fields[key] = value
