@@ -72,6 +72,25 @@ def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
 
 
 @main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+def init(folder: str) -> None:
+    """Write a working bot (bot.yaml, bot.py and the schema for editors) into FOLDER."""
+    from pathlib import Path
+
+    from chatserve.scaffold import AlreadyThere
+    from chatserve.scaffold import init as scaffold
+
+    try:
+        written = scaffold(Path(folder))
+    except AlreadyThere as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: chatserve {Path(folder) / 'bot.yaml'}")
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of config files."""
     from chatserve.schema import schema_text

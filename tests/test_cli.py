@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from chatserve.cli import main
@@ -118,3 +119,23 @@ def test_python_dash_m_and_help_are_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "Usage: chatserve" in result.stdout
     assert "HEAVY []" in result.stdout
+
+
+def test_init_writes_a_working_bot(tmp_path: Path) -> None:
+    folder = tmp_path / "mybot"
+    result = run("init", str(folder))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"next: chatserve {folder / 'bot.yaml'}"
+    config = folder / "bot.yaml"
+    assert config.read_text().startswith("# yaml-language-server: $schema=chatserve.schema.json")
+    schema = (ROOT / "schemas" / "chatserve.schema.json").read_text()
+    assert (folder / "chatserve.schema.json").read_text() == schema
+    assert run("validate", str(config)).output == "1 file(s) valid\n"
+    again = run("init", str(folder))
+    assert again.exit_code == 1
+    assert "already exist(s)" in again.output
+
+
+def test_pre_commit_hook_runs_validate() -> None:
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"] == "chatserve validate"
