@@ -73,3 +73,15 @@ def test_configs_named_in_the_readme_exist() -> None:
     assert len(names) >= 5
     for name in names:
         assert (ROOT / "configs" / name).is_file(), name
+
+
+def test_ci_snippets_are_valid_yaml_and_call_validate() -> None:
+    import yaml
+
+    blocks = re.findall(r"```yaml\n(# \.[^\n]+\n.*?)```", README.read_text(), flags=re.S)
+    workflow, pre_commit = (yaml.safe_load(block) for block in blocks)
+    steps = workflow["jobs"]["validate"]["steps"]
+    assert steps[-1]["run"].startswith("chatserve validate --format github")
+    [hook] = pre_commit["repos"][0]["hooks"]
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] in {h["id"] for h in hooks}
