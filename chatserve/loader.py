@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +16,7 @@ from chatserve import source as yaml_source
 from chatserve.checks import config_problems
 from chatserve.config import Config
 from chatserve.errors import ConfigError, Problem
-from chatserve.source import Key, Source
+from chatserve.source import BOOLEAN_WORDS, Key, RawScalar, Source, dotted
 
 
 def load_config(path: str | Path) -> Config:
@@ -41,7 +43,9 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
         problems += _problems(exc, data, source)
     else:
         config._source = source
-        problems += config_problems(config, Path(source.file).resolve().parent)
+        for problem in config_problems(config, Path(source.file).resolve().parent):
+            problems.append(_explained(problem, data, source))
+    problems += _boolean_choices(data, source)
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
     return config
@@ -64,8 +68,10 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: Source) -> lis
                 problems.append(source.problem(path, f"missing required key {error['loc'][-1]!r}"))
         elif kind == "extra_forbidden":
             problems.append(source.problem(path, _unknown_key(path)))
+        elif kind == "union_tag_not_found":
+            problems.append(source.problem(path, _missing_tag(path, errors[0])))
         else:
-            problems.append(source.problem(path, _wrong_value(errors)))
+            problems.append(_wrong_value(path, errors, source))
     return problems
 
 
@@ -87,6 +93,12 @@ def _data_path(error: dict[str, Any], data: Any) -> Key:
     return tuple(path)
 
 
+def _value_at(data: Any, path: Key) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def _unknown_key(path: Key) -> str:
     key = path[-1]
     allowed = _fields_at(path[:-1])
@@ -99,15 +111,31 @@ def _unknown_key(path: Key) -> str:
     return message
 
 
+def _missing_tag(path: Key, error: dict[str, Any]) -> str:
+    """A mapping in a list of `type`d mappings (an additional input) that names no type."""
+    key = error["ctx"]["discriminator"].strip("'")
+    kinds = [
+        repr(kind)
+        for model in _models_at(path)
+        if key in model.model_fields
+        for kind in typing.get_args(model.model_fields[key].annotation)
+    ]
+    return f"missing required key {key!r}; expected one of {', '.join(kinds)}"
+
+
 def _fields_at(path: Key) -> list[str]:
     """Field names of the model(s) found at `path`, for "did you mean" hints."""
+    return list(dict.fromkeys(name for model in _models_at(path) for name in model.model_fields))
+
+
+def _models_at(path: Key) -> list[type[BaseModel]]:
     models: list[type[BaseModel]] = [Config]
     for part in path:
         if isinstance(part, int):
             continue  # list items: `_models_in` already looked inside `list[...]`
         annotations = [m.model_fields[part].annotation for m in models if part in m.model_fields]
         models = [model for a in annotations for model in _models_in(a)]
-    return list(dict.fromkeys(name for model in models for name in model.model_fields))
+    return models
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -126,30 +154,100 @@ _EXPECTED = {
     "list_type": "a list",
     "dict_type": "a mapping",
     "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
     "none_required": "null",
 }
 
 
-def _wrong_value(errors: list[dict[str, Any]]) -> str:
-    value = errors[0]["input"]
+def _wrong_value(path: Key, errors: list[dict[str, Any]], source: Source) -> Problem:
+    """What the value at `path` should have been, and what it is."""
+    value, raw = errors[0]["input"], source.scalars.get(path)
     for error in errors:
         if error["type"] == "value_error":
-            return str(error["ctx"]["error"])
+            return _validator_problem(path, str(error["ctx"]["error"]), value, source)
         if error["type"] == "union_tag_invalid":
             tag, expected = error["ctx"]["tag"], error["ctx"]["expected_tags"]
             close = difflib.get_close_matches(str(tag), expected.replace("'", "").split(", "), 1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            return f"unknown type {tag!r}; expected one of {expected}{hint}"
-        if error["type"] == "literal_error":
-            return f"must be one of {error['ctx']['expected']}, got {_describe(value)}"
-        if error["type"] in ("greater_than_equal", "less_than_equal"):
-            return f"{error['msg'].replace('Input should be', 'must be')}, got {value!r}"
+            message = f"unknown type {tag!r}; expected one of {expected}{hint}"
+        elif error["type"] == "literal_error":
+            message = f"must be one of {error['ctx']['expected']}, {_got(value, raw)}"
+        elif error["type"] in ("greater_than_equal", "less_than_equal"):
+            wanted = error["msg"].replace("Input should be", "must be")
+            message = _with_reading(f"{wanted}, got {value!r}", value, raw)
+        else:
+            continue
+        return source.problem(path, message)
     expected = [_EXPECTED[e["type"]] for e in errors if e["type"] in _EXPECTED]
     if not expected:
-        return f"{errors[0]['msg']}, got {_describe(value)}"
+        return source.problem(path, f"{errors[0]['msg']}, {_got(value, raw)}")
     unique = list(dict.fromkeys(expected))
-    wanted = unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " or " + unique[-1]
-    return f"must be {wanted}, got {_describe(value)}"
+    if "a number" in unique and "an integer" in unique:
+        unique.remove("an integer")  # `float | int`: any number will do
+    text_ok = "a string" in unique
+    if "a list" in unique and isinstance(value, str) and raw is not None:
+        got = f"got {_describe(value)} (for a list of one, write [{_as_written(raw)}])"
+    else:
+        got = _got(value, raw, text_ok=text_ok)
+    unique = [_a_mapping(path) if wanted == "a mapping" else wanted for wanted in unique]
+    return source.problem(path, f"must be {_either(unique)}, {got}")
+
+
+def _validator_problem(path: Key, message: str, value: Any, source: Source) -> Problem:
+    """A validator's own message, at the key it names when it checked a whole mapping.
+
+    Validators of a mapping start their messages with the key at fault ("value 3 is not one
+    of the choices [1, 2]", "minimum (5) must be below maximum (1)"): point at that key's line.
+    """
+    key = message.split(" ", 1)[0]
+    if isinstance(value, dict) and key in value:
+        at = (*path, key)
+        message = _with_reading(message, value[key], source.scalars.get(at))
+        return Problem(source.file, *source.locate(at), dotted(path), message)
+    return source.problem(path, _with_reading(message, value, source.scalars.get(path)))
+
+
+def _a_mapping(path: Key) -> str:
+    """ "a mapping of keys (type, label, ...)": the keys allowed in a mapping at `path`."""
+    models = _models_at(path)
+    fields = list(dict.fromkeys(name for model in models for name in model.model_fields))
+    if not fields:
+        return "a mapping"
+    if len(models) > 1 and "type" in fields:  # the key that tells the models apart comes first
+        fields.insert(0, fields.pop(fields.index("type")))
+    shown = fields if len(fields) <= 6 else [*fields[:5], "..."]
+    return f"a mapping of keys ({', '.join(shown)})"
+
+
+def _either(options: list[str]) -> str:
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
+
+
+def _got(value: Any, raw: RawScalar | None, *, text_ok: bool = False) -> str:
+    """ "got <value>", saying what YAML made of an unquoted scalar when that may surprise."""
+    hint = _yaml_reading(value, raw, text_ok=text_ok)
+    if not hint:
+        return f"got {_describe(value)}"
+    return f"got {'null' if value is None else _describe(value)} ({hint})"
+
+
+def _with_reading(message: str, value: Any, raw: RawScalar | None) -> str:
+    hint = _yaml_reading(value, raw, text_ok=False)
+    return f"{message} ({hint})" if hint else message
+
+
+def _yaml_reading(value: Any, raw: RawScalar | None, *, text_ok: bool) -> str:
+    """What YAML made of an unquoted scalar, when that may surprise, and how to keep it text
+    when text would have done; empty otherwise."""
+    reading = raw.reading(value) if raw else ""
+    if not reading or not text_ok:
+        return reading
+    advice = f'write "{raw.text}" in quotes' if raw.text else 'write "" for empty text'
+    return f"{reading}; {advice}"
+
+
+def _as_written(raw: RawScalar) -> str:
+    return raw.text if raw.plain else json.dumps(raw.text)
 
 
 def _describe(value: Any) -> str:
@@ -164,3 +262,44 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
     return f"{type(value).__name__} {value!r}"
+
+
+def _explained(problem: Problem, data: Any, source: Source) -> Problem:
+    """A problem found after validation, with what YAML made of the scalar it points at."""
+    key = next(
+        (key for key in source.scalars if problem.path and dotted(key) == problem.path), None
+    )
+    if key is None:
+        return problem
+    message = _with_reading(problem.message, _value_at(data, key), source.scalars[key])
+    return dataclasses.replace(problem, message=message)
+
+
+def _boolean_choices(data: dict[str, Any], source: Source) -> list[Problem]:
+    """An unquoted `yes`, `no`, `on` or `off` among an input's choices.
+
+    A boolean is a valid choice, but `choices: [yes, no]` would show "True" and "False" and
+    pass booleans to the chat function, while an editor reading the file as YAML 1.2 sees the
+    words. Booleans written `true` and `false` say what they mean and stay allowed.
+    """
+    kinds = {
+        model.model_fields["type"].default
+        for model in _models_at(("additional_inputs",))
+        if "choices" in model.model_fields
+    }
+    problems = []
+    for key, raw in source.scalars.items():
+        if key[:1] != ("additional_inputs",) or key[2:3] != ("choices",):
+            continue
+        declared = _value_at(data, key[:2])
+        if not isinstance(declared, dict) or declared.get("type") not in kinds:
+            continue
+        value = _value_at(data, key)
+        if raw.plain and raw.text in BOOLEAN_WORDS and isinstance(value, bool):
+            word = _describe(value)
+            message = (
+                f"YAML reads an unquoted {raw.text!r} as the boolean {word}; "
+                f'write "{raw.text}" in quotes for text, or {word} for a boolean'
+            )
+            problems.append(source.problem(key, message))
+    return problems

@@ -1,16 +1,18 @@
 """Safe YAML parsing that remembers where every key and item came from.
 
 PyYAML's `SafeLoader` builds nodes that carry marks; we construct the Python values ourselves so
-that each dotted path (`("chatbot", "height")`, `("examples", 2)`) keeps its line and column, and
-so that duplicate keys and alias bombs become problems instead of silent surprises.
+that each dotted path (`("chatbot", "height")`, `("examples", 2)`) keeps its line and column and
+the text its value was written as, and so that duplicate keys and alias bombs become problems
+instead of silent surprises.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -42,12 +44,68 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+BOOLEAN_WORDS = {
+    spelling
+    for word in ("yes", "no", "on", "off")
+    for spelling in (word, word.title(), word.upper())
+}
+"""Booleans to YAML 1.1 (and so to us), but words to YAML 1.2 and so to most editors."""
+
+_OCTAL = re.compile(r"0[0-7_]+")
+
+
+class RawScalar(NamedTuple):
+    """A scalar value as written: its text, and whether it was plain (no quotes, no `|` or `>`).
+
+    Only plain scalars are implicitly read as booleans, numbers and null, so `no` and `0755`
+    in the file can be told apart from `"no"` and `"0755"` when explaining what YAML made of them.
+    """
+
+    text: str
+    plain: bool
+
+    def reading(self, value: Any) -> str:
+        """How YAML read this scalar as `value`, when that does not look like what was written
+        (`no` as false, `0755` as 493, `~` as null); empty otherwise.
+
+        Our YAML is 1.1: `yes`, `no`, `on` and `off` are booleans, `0755` is octal and `1:30`
+        is base 60, where YAML 1.2 would read them as text.
+        """
+        text = self.text
+        if not self.plain or isinstance(value, str):
+            return ""
+        if value is None and not text:
+            return "YAML reads an empty value as null"
+        if value is None and text.lower() != "null":
+            return f"YAML reads an unquoted {text!r} as null"
+        if isinstance(value, bool) and text.lower() != str(value).lower():
+            return f"YAML reads an unquoted {text!r} as a boolean"
+        if isinstance(value, int | float) and not isinstance(value, bool) and text != repr(value):
+            return _number_reading(text)
+        return ""
+
+
+def _number_reading(text: str) -> str:
+    digits = text.lstrip("+-").lower()
+    if _OCTAL.fullmatch(digits):
+        return f"YAML 1.1 reads an unquoted {text!r} as an octal number"
+    if ":" in digits:
+        return f"YAML 1.1 reads an unquoted {text!r} as a base-60 number"
+    if digits.startswith("0b"):
+        return f"YAML 1.1 reads an unquoted {text!r} as a binary number"
+    if digits.startswith("0x"):
+        return f"YAML reads an unquoted {text!r} as a hexadecimal number"
+    return f"YAML reads an unquoted {text!r} as a number"
+
+
 @dataclass
 class Source:
-    """A parsed file: its name and the 1-based (line, column) of every path in it."""
+    """A parsed file: its name, the 1-based (line, column) of every path in it, and the text
+    of every scalar value."""
 
     file: str
     positions: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    scalars: dict[Key, RawScalar] = field(default_factory=dict)
 
     def locate(self, path: Iterable[str | int]) -> tuple[int, int]:
         """Position of `path`, or of its closest ancestor that exists in the file."""
@@ -93,7 +151,7 @@ def read(path: Path, display_name: str | None = None) -> tuple[Any, Source, list
 
 
 def parse(text: str, source: Source) -> tuple[Any, Source, list[Problem]]:
-    """Parse YAML text into plain Python values, filling `source.positions`."""
+    """Parse YAML text into plain Python values, filling `source.positions` and `.scalars`."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -132,13 +190,16 @@ class _Builder:
         self.problems: list[Problem] = []
         self.count = 0
 
-    def build(self, node: Node, path: Key) -> Any:
+    def build(self, node: Node, path: Key, *, is_key: bool = False) -> Any:
+        """The value of `node` found at `path`; a key's text is not recorded as that path's."""
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooManyNodes
         if len(path) > MAX_DEPTH:
             raise _TooDeep
         if isinstance(node, ScalarNode):
+            if not is_key:
+                self.source.scalars[path] = RawScalar(node.value, node.style is None)
             return self.loader.construct_object(node)
         if node.tag != _PLAIN_TAGS.get(type(node)):
             raise yaml.constructor.ConstructorError(
@@ -164,7 +225,7 @@ class _Builder:
         self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merges; later keys win
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.build(key_node, path)
+            key = self.build(key_node, path, is_key=True)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise yaml.constructor.ConstructorError(
                     None, None, "mapping keys must be plain scalars", key_node.start_mark
