@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Stream
 
+from chatserve.errors import Problem
 from chatserve.holder import BotHolder
 
 HEARTBEAT_SECONDS = 15.0
@@ -56,7 +58,8 @@ async def _stream(holder: BotHolder, seen: int) -> AsyncIterator[bytes]:
             )
         if holder.problems and holder.problems is not reported:
             reported = holder.problems
-            problems = [p.as_dict() for p in holder.problems]
+            folder = current.bot.folder
+            problems = [_for_browser(p, folder) for p in holder.problems]
             yield _event(
                 "error", seen, msgspec.json.encode({"revision": seen, "problems": problems})
             )
@@ -64,6 +67,14 @@ async def _stream(holder: BotHolder, seen: int) -> AsyncIterator[bytes]:
             await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
         except TimeoutError:
             yield b": ping\n\n"
+
+
+def _for_browser(problem: Problem, folder: Path) -> dict[str, Any]:
+    """A problem as the page shows it: the file named relative to the config's folder, so
+    visitors never learn where the server keeps its files."""
+    path = Path(problem.file).resolve()
+    shown = path.relative_to(folder) if path.is_relative_to(folder) else Path(path.name)
+    return {**problem.as_dict(), "file": shown.as_posix()}
 
 
 def _event(name: str, revision: int, data: bytes) -> bytes:

@@ -1,14 +1,16 @@
 // Assembles the page and runs the conversation: keeps the history client-side, streams each
-// turn from the chat endpoint, and appends the turn's final messages when it is done.
+// turn from the chat endpoint, and appends the turn's final messages when it is done. A new
+// config (live reload) is applied in place.
 import { ChatError, streamChat } from "./api.js";
 import { Composer } from "./composer.js";
-import { h } from "./dom.js";
+import { focusVisible, h, syncChildren } from "./dom.js";
 import { EmptyState, ExamplesTable, normalizeExamples } from "./examples.js";
 import { Header } from "./header.js";
 import { Inputs } from "./inputs.js";
 import { MessageList } from "./messages.js";
 import { Outputs } from "./outputs.js";
-import { Attachments } from "./uploads.js";
+import { THEMES } from "./theme.js";
+import { Attachments, dropZone } from "./uploads.js";
 
 // A CSS length from the config (`"400px"`, `"70vh"`, or a number of pixels), or null.
 function cssHeight(value) {
@@ -28,58 +30,106 @@ function fileMessage(file) {
   return { role: "user", content: { file: { id, url, name, mime_type, size } } };
 }
 
-export function mountChat(root, config) {
-  const chatbot = config.chatbot || {};
-  const textbox = config.textbox || {};
-  const api = config.api || {};
-  const height = cssHeight(chatbot.height);
-  const url = api.chat || "api/chat";
-  const multimodal = config.multimodal === true;
+/**
+ * Builds the chat in `root` from `initial` (the public config). Returns `apply(config)`, which
+ * applies a new config in place (live reload): the conversation, a reply that is streaming, what
+ * is being typed and the inputs' values stay; the next turn uses the new config.
+ */
+export function mountChat(root, initial) {
   const history = [];
   let busy = false;
   let controller = null;
   let generation = 0; // bumped by Clear, so a turn that ends afterwards is dropped
+  let url = "api/chat";
+  let multimodal = false;
+  let attachments = null;
+  let table = null;
+  let empty = null;
+  let shownExamples = null;
 
-  const inputs = new Inputs(config.additional_inputs, config.additional_inputs_accordion || {});
-  const outputs = new Outputs(config.additional_outputs);
-  const examples = normalizeExamples(config.examples);
-  const table = inputs.length && examples.length ? new ExamplesTable({ examples, inputs: inputs.specs, onPick: pickExample }) : null;
-  const list = new MessageList({ height, autoscroll: config.autoscroll !== false });
-  const empty = new EmptyState({ placeholder: chatbot.placeholder, examples: table ? [] : examples, onPick: pickExample });
-  const attachments = multimodal
-    ? new Attachments({
-        url: api.upload || "api/upload",
-        fileTypes: textbox.file_types,
-        fileCount: textbox.file_count,
-        maxSize: textbox.max_file_size,
-        onChange: () => composer.refresh(),
-      })
-    : null;
-  const composer = new Composer({
-    placeholder: textbox.placeholder,
-    submitBtn: config.submit_btn ?? true,
-    stopBtn: config.stop_btn ?? true,
-    attachments,
-    onSend: send,
-    onStop: stop,
-  });
-  const header = new Header({ title: config.title, description: config.description, onClear: clear });
-
-  const main = h("div", { class: "cs-main" }, [
-    inputs.above || "",
-    h("main", { class: "cs-chat" }, [list.el, empty.el, list.jump]),
-    composer.el,
-    inputs.accordion || table ? h("div", { class: "cs-below" }, [inputs.accordion || "", table ? table.el : ""]) : "",
-  ]);
-  root.classList.add("cs-app", height ? "cs-fixed-height" : "cs-fill");
-  root.classList.toggle("cs-flow", !!(inputs.above || inputs.accordion || table));
-  root.classList.toggle("cs-with-outputs", outputs.length > 0);
-  root.replaceChildren(header.el, h("div", { class: "cs-columns" }, [main, outputs.length ? outputs.el : ""]));
-  if (attachments) attachments.dropZone(root);
-  composer.refresh();
+  const header = new Header({ onClear: clear });
+  const inputs = new Inputs();
+  const outputs = new Outputs();
+  const list = new MessageList();
+  const composer = new Composer({ onSend: send, onStop: stop });
+  const chat = h("main", { class: "cs-chat" });
+  const below = h("div", { class: "cs-below" });
+  const main = h("div", { class: "cs-main" });
+  const columns = h("div", { class: "cs-columns" }, [main]);
+  root.classList.add("cs-app");
+  root.replaceChildren(header.el, columns);
+  dropZone(root, () => attachments);
   window.addEventListener("resize", () => composer.refresh());
-  update();
-  if (config.autofocus) composer.focus();
+  apply(initial);
+  if (initial && initial.autofocus) composer.focus();
+  return { apply, focus: () => composer.focus() };
+
+  function apply(config) {
+    config = config && typeof config === "object" ? config : {};
+    const chatbot = config.chatbot || {};
+    const textbox = config.textbox || {};
+    const api = config.api || {};
+    const active = document.activeElement;
+    const keyboard = focusVisible(active);
+
+    const html = document.documentElement;
+    html.dataset.theme = THEMES.includes(config.theme) ? config.theme : THEMES.includes(html.dataset.theme) ? html.dataset.theme : "default";
+    document.title = config.title || "chatserve";
+    header.set({ title: config.title, description: config.description });
+
+    const height = cssHeight(chatbot.height);
+    list.el.style.height = height || "";
+    list.autoscroll = config.autoscroll !== false;
+    root.classList.toggle("cs-fixed-height", !!height);
+    root.classList.toggle("cs-fill", !height);
+
+    url = api.chat || "api/chat";
+    multimodal = config.multimodal === true;
+    const uploads = { url: api.upload || "api/upload", fileTypes: textbox.file_types, fileCount: textbox.file_count, maxSize: textbox.max_file_size };
+    if (multimodal && attachments) attachments.configure(uploads);
+    else if (multimodal) attachments = new Attachments({ ...uploads, onChange: () => composer.refresh() });
+    else if (attachments) {
+      attachments.clear();
+      attachments = null;
+    }
+    composer.configure({ placeholder: textbox.placeholder, submitBtn: config.submit_btn ?? true, stopBtn: config.stop_btn ?? true, attachments });
+    inputs.configure(config.additional_inputs, config.additional_inputs_accordion || {});
+    outputs.configure(config.additional_outputs);
+
+    // Cards in the empty chat, or a table under it when there are additional inputs.
+    const examples = normalizeExamples(config.examples);
+    const shown = JSON.stringify([examples, inputs.specs, chatbot.placeholder ?? null]);
+    if (shown !== shownExamples) {
+      shownExamples = shown;
+      table = inputs.length && examples.length ? new ExamplesTable({ examples, inputs: inputs.specs, onPick: pickExample }) : null;
+      empty = new EmptyState({ placeholder: chatbot.placeholder, examples: table ? [] : examples, onPick: pickExample });
+    }
+
+    // Only what changed moves: the conversation's element stays put (and keeps its scroll position).
+    syncChildren(chat, [list.el, empty.el, list.jump]);
+    syncChildren(below, [inputs.accordion, table && table.el]);
+    syncChildren(main, [inputs.above, chat, composer.el, (inputs.accordion || table) && below]);
+    syncChildren(columns, [main, outputs.length && outputs.el]);
+    root.classList.toggle("cs-flow", !!(inputs.above || inputs.accordion || table));
+    root.classList.toggle("cs-with-outputs", outputs.length > 0);
+    update();
+    composer.refresh();
+
+    // Focus was on something that is gone: its successor (an input rebuilt for its new spec, with
+    // the caret where it was), else the message box for keyboard users.
+    if (active && active !== document.body && !active.isConnected) {
+      const successor = [...inputs.replaced].find(([was]) => was.contains(active));
+      const target = successor && successor[1].querySelector("input, textarea, select");
+      if (target) {
+        target.focus({ preventScroll: true });
+        try {
+          if (typeof active.selectionStart === "number") target.setSelectionRange(active.selectionStart, active.selectionEnd);
+        } catch {
+          // not a text field
+        }
+      } else if (keyboard) composer.focus();
+    }
+  }
 
   function update() {
     const hasMessages = !list.isEmpty;
@@ -119,6 +169,7 @@ export function mountChat(root, config) {
     history.push(...userMessages);
     update();
     const turn = list.startTurn();
+    const turnOutputs = outputs.specs; // after a live reload, its values go to the matching panels
     const ctrl = new AbortController();
     controller = ctrl;
     setBusy(true);
@@ -134,13 +185,13 @@ export function mountChat(root, config) {
           if ((name === "message" || name === "replace") && data && data.message) turn.message(index, data.message);
           else if (name === "delta" && data && typeof data.text === "string") turn.delta(index, data.text);
           else if (name === "queue" && data) turn.queue(data.position);
-          else if (name === "outputs") outputs.set(data);
+          else if (name === "outputs") outputs.set(data, turnOutputs);
           else if (name === "error") {
             failed = true;
             turn.error((data && typeof data.message === "string" && data.message) || "Something went wrong.");
           } else if (name === "done") {
             final = data && Array.isArray(data.messages) ? data.messages : [];
-            if (data) outputs.set(data.outputs);
+            if (data) outputs.set(data.outputs, turnOutputs);
           }
         },
       });

@@ -1,7 +1,7 @@
 // The composer: an auto-growing message box with a Send button that becomes Stop while a reply
 // streams. Enter sends, Shift+Enter starts a new line, Escape stops a streaming reply. With
 // `attachments` (multimodal chats) it also has an attach button and the chips of attached files.
-import { h } from "./dom.js";
+import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 
 // `setting` is the config value: true = icon button, a string = text button, false = none.
@@ -18,55 +18,65 @@ function actionButton(setting, name, iconName, className) {
 }
 
 export class Composer {
-  constructor({ placeholder, submitBtn = true, stopBtn = true, attachments = null, onSend, onStop }) {
+  constructor({ onSend, onStop, ...settings }) {
     this.busy = false;
-    this.attachments = attachments;
+    this.attachments = null;
     this.onSend = onSend;
     this.onStop = onStop;
-    this.input = h("textarea", {
-      class: "cs-input",
-      rows: "1",
-      "aria-label": "Message",
-      placeholder: placeholder || "Type a message\u2026",
-      enterkeyhint: "send",
-    });
-    this.send = actionButton(submitBtn, "Send", "send", "cs-send");
-    this.stop = actionButton(stopBtn, "Stop", "stop", "cs-stop");
-    this.stop.hidden = true;
-    this.sendTitle = this.send.title;
-    this.send.addEventListener("click", () => this.submit());
-    this.stop.addEventListener("click", () => this.onStop());
+    this.input = h("textarea", { class: "cs-input", rows: "1", "aria-label": "Message", enterkeyhint: "send" });
     this.input.addEventListener("keydown", (e) => this.keydown(e));
     this.input.addEventListener("input", () => this.refresh());
-
-    this.form = h("form", { class: `cs-composer${attachments ? " cs-composer-files" : ""}`, novalidate: true }, [
-      ...(attachments ? [attachments.list, attachments.button, attachments.picker] : []),
-      this.input,
-      h("div", { class: "cs-composer-actions" }, [this.stop, this.send]),
-    ]);
-    if (attachments) {
-      // Pasted files are attached; pasted text still lands in the box.
-      this.input.addEventListener("paste", (e) => {
-        const files = e.clipboardData ? [...e.clipboardData.files] : [];
-        if (!files.length) return;
-        if (!e.clipboardData.types.includes("text/plain")) e.preventDefault();
-        attachments.add(files);
-      });
-    }
+    // Pasted files are attached (multimodal chats); pasted text still lands in the box.
+    this.input.addEventListener("paste", (e) => {
+      const files = this.attachments && e.clipboardData ? [...e.clipboardData.files] : [];
+      if (!files.length) return;
+      if (!e.clipboardData.types.includes("text/plain")) e.preventDefault();
+      this.attachments.add(files);
+    });
+    this.actions = h("div", { class: "cs-composer-actions" });
+    this.form = h("form", { class: "cs-composer", novalidate: true });
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.submit();
     });
-    this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" }, [
-      h("kbd", { text: "Enter" }), " to send, ", h("kbd", { text: "Shift" }), " + ", h("kbd", { text: "Enter" }), " for a new line",
-    ]);
-    this.el = h("div", { class: "cs-footer" }, [
-      h("div", { class: "cs-footer-inner" }, [this.form, ...(attachments ? [attachments.errors] : []), this.hint]),
-    ]);
     this.form.addEventListener("click", (e) => {
       if (e.target === this.form) this.input.focus();
     });
-    this.refresh();
+    this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" }, [
+      h("kbd", { text: "Enter" }), " to send, ", h("kbd", { text: "Shift" }), " + ", h("kbd", { text: "Enter" }), " for a new line",
+    ]);
+    this.inner = h("div", { class: "cs-footer-inner" });
+    this.el = h("div", { class: "cs-footer" }, [this.inner]);
+    this.configure(settings);
+  }
+
+  /**
+   * Applies the config's settings; also on a live reload, where the text being typed, the focus and
+   * a running reply's Stop button stay as they are. `attachments` (multimodal chats) adds the attach
+   * button and the chips of attached files.
+   */
+  configure({ placeholder, submitBtn = true, stopBtn = true, attachments = null }) {
+    this.input.placeholder = placeholder || "Type a message\u2026";
+    const buttons = JSON.stringify([submitBtn, stopBtn]);
+    const hadFocus = !!this.send && (document.activeElement === this.send || document.activeElement === this.stop);
+    if (buttons !== this.buttons) {
+      this.buttons = buttons;
+      this.send = actionButton(submitBtn, "Send", "send", "cs-send");
+      this.stop = actionButton(stopBtn, "Stop", "stop", "cs-stop");
+      this.sendTitle = this.send.title;
+      this.send.addEventListener("click", () => this.submit());
+      this.stop.addEventListener("click", () => this.onStop());
+      syncChildren(this.actions, [this.stop, this.send]);
+    }
+    this.attachments = attachments;
+    this.form.classList.toggle("cs-composer-files", !!attachments);
+    syncChildren(this.form, [...(attachments ? [attachments.list, attachments.button, attachments.picker] : []), this.input, this.actions]);
+    syncChildren(this.inner, [this.form, attachments && attachments.errors, this.hint]);
+    this.setBusy(this.busy);
+    if (hadFocus && !this.actions.contains(document.activeElement)) {
+      const visible = [this.stop, this.send].find((b) => !b.hidden && !b.disabled);
+      (visible || this.input).focus();
+    }
   }
 
   keydown(e) {

@@ -42,3 +42,31 @@ export function flashCopied(button, ok) {
   clearTimeout(button._csTimer);
   button._csTimer = setTimeout(() => button.classList.remove("cs-copied", "cs-copy-failed"), 1500);
 }
+
+/**
+ * Makes `parent`'s children exactly `children` (nodes; falsy entries are skipped) while moving as
+ * little as possible: nodes that stay keep their place, so focus, scroll position, a playing video
+ * or a streaming reply inside them are left alone.
+ */
+export function syncChildren(parent, children) {
+  const wanted = children.filter(Boolean);
+  const keep = new Set(wanted);
+  for (const node of [...parent.childNodes]) if (!keep.has(node)) node.remove();
+  wanted.forEach((node, i) => {
+    if (parent.childNodes[i] !== node) parent.insertBefore(node, parent.childNodes[i] || null);
+  });
+}
+
+/** The same JSON (for config sections: did this part change?). */
+export function sameJson(a, b) {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Whether `el` shows keyboard focus (false where `:focus-visible` is unknown). */
+export function focusVisible(el) {
+  try {
+    return !!el && el !== document.body && el.matches(":focus-visible");
+  } catch {
+    return false;
+  }
+}

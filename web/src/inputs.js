@@ -1,7 +1,7 @@
 // Additional inputs: labelled controls for textbox, number, slider, checkbox, dropdown, radio and
 // checkboxgroup, shown in an accordion under the chat ("accordion") or above it ("above"). Their
 // values go with every turn, in declaration order.
-import { h } from "./dom.js";
+import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 
 export const INPUT_TYPES = ["textbox", "number", "slider", "checkbox", "dropdown", "radio", "checkboxgroup"];
@@ -197,24 +197,71 @@ const BUILDERS = {
   checkboxgroup: (spec, id) => choiceGroup(spec, id, "checkbox"),
 };
 
+// An input's value as JSON text, to compare values.
+const key = (value) => JSON.stringify(value ?? null);
+
 export class Inputs {
-  /** `specs`: the config's additional_inputs; `accordion`: {label, open}. */
-  constructor(specs, accordion = {}) {
-    this.specs = (Array.isArray(specs) ? specs : []).filter((spec) => spec && INPUT_TYPES.includes(spec.type));
-    uid += 1;
-    this.controls = this.specs.map((spec, i) => BUILDERS[spec.type](spec, `cs-input-${uid}-${i}`));
-    const at = (position) => this.controls.filter((c, i) => (this.specs[i].position === "above") === (position === "above")).map((c) => c.el);
-    const above = at("above");
-    const below = at("accordion");
-    this.above = above.length ? h("section", { class: "cs-inputs cs-inputs-above" }, [h("div", { class: "cs-fields" }, above)]) : null;
-    this.accordion = null;
-    if (below.length) {
-      const label = typeof accordion.label === "string" && accordion.label ? accordion.label : "Additional inputs";
-      this.accordion = h("details", { class: "cs-inputs cs-accordion", open: accordion.open === true }, [
-        h("summary", {}, [icon("sliders"), h("span", { class: "cs-accordion-label", text: label }), icon("chevron")]),
-        h("div", { class: "cs-fields" }, below),
-      ]);
-    }
+  constructor(specs, accordion) {
+    this.specs = [];
+    this.controls = [];
+    this.replaced = new Map();
+    this.aboveFields = h("div", { class: "cs-fields" });
+    this.belowFields = h("div", { class: "cs-fields" });
+    this.label = h("span", { class: "cs-accordion-label" });
+    this.aboveEl = h("section", { class: "cs-inputs cs-inputs-above" }, [this.aboveFields]);
+    this.accordionEl = h("details", { class: "cs-inputs cs-accordion" }, [
+      h("summary", {}, [icon("sliders"), this.label, icon("chevron")]),
+      this.belowFields,
+    ]);
+    this.configure(specs, accordion);
+  }
+
+  /**
+   * Applies the config's `additional_inputs` and `additional_inputs_accordion`; also on a live
+   * reload. An input whose spec did not change keeps its control (value, focus and all); one whose
+   * type and label did not change gets a new control that keeps the value the person set, when the
+   * new spec allows it. `replaced` maps the old controls' elements to their successors.
+   */
+  configure(specs, accordion = {}) {
+    const next = (Array.isArray(specs) ? specs : []).filter((spec) => spec && INPUT_TYPES.includes(spec.type));
+    const old = new Map(this.controls.map((control, i) => [control, this.specs[i]]));
+    const take = (match) => {
+      for (const [control, spec] of old) {
+        if (match(spec)) {
+          old.delete(control);
+          return control;
+        }
+      }
+      return null;
+    };
+    const controls = next.map((spec) => take((was) => key(was) === key(spec)));
+    this.replaced = new Map();
+    next.forEach((spec, i) => {
+      if (controls[i]) return;
+      const control = BUILDERS[spec.type](spec, `cs-input-${(uid += 1)}`);
+      control.initial = key(control.get());
+      const was = take((w) => w.type === spec.type && String(w.label) === String(spec.label));
+      if (was) {
+        this.replaced.set(was.el, control.el);
+        const value = was.get();
+        if (key(value) !== was.initial) {
+          control.set(value);
+          if (key(control.get()) !== key(value)) control.set(spec.value); // not possible any more
+        }
+      }
+      controls[i] = control;
+    });
+    this.specs = next;
+    this.controls = controls;
+    const at = (above) => controls.filter((c, i) => (next[i].position === "above") === above).map((c) => c.el);
+    syncChildren(this.aboveFields, at(true));
+    syncChildren(this.belowFields, at(false));
+    this.above = this.aboveFields.childElementCount ? this.aboveEl : null;
+    this.accordion = this.belowFields.childElementCount ? this.accordionEl : null;
+    this.label.textContent = typeof accordion.label === "string" && accordion.label ? accordion.label : "Additional inputs";
+    // The person's open/closed choice stays unless the config's `open` changes.
+    const open = accordion.open === true;
+    if (open !== this.open) this.accordionEl.open = this.open = open;
   }
 
   get length() {

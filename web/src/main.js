@@ -1,9 +1,9 @@
 // Boot: set the colour scheme before the first paint, then build the page from the config that
-// the server embedded in the page (or, when it is missing, from GET api/config).
+// the server embedded in the page (or, when it is missing, from GET api/config), then follow
+// config changes (live reload) when the server offers them.
 import { mountChat } from "./chat.js";
+import { followConfig, markRevision } from "./live.js";
 import { initColorScheme } from "./theme.js";
-
-const THEMES = ["default", "soft", "ocean", "citrus", "glass", "monochrome", "origin", "base"];
 
 initColorScheme();
 
@@ -28,10 +28,10 @@ async function fetchedConfig() {
 
 async function boot() {
   const config = embeddedConfig() || (await fetchedConfig());
-  const html = document.documentElement;
-  if (!THEMES.includes(html.dataset.theme)) html.dataset.theme = THEMES.includes(config.theme) ? config.theme : "default";
-  if (!document.title || document.title.includes("__CHATSERVE_")) document.title = config.title || "chatserve";
-  mountChat(document.getElementById("app"), config);
+  const root = document.getElementById("app");
+  const chat = mountChat(root, config);
+  markRevision(config.revision);
+  followConfig(root, chat, config);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);

@@ -1,17 +1,19 @@
 // Additional outputs: labelled panels beside the chat (below it on narrow screens), empty until
 // the chat function sends a value: markdown, code, json, html (sanitized) or an image.
-import { copyText, flashCopied, h } from "./dom.js";
+import { copyText, flashCopied, h, sameJson, syncChildren } from "./dom.js";
 import { renderFile } from "./files.js";
 import { icon } from "./icons.js";
 import { renderInto, sanitizeHtml } from "./markdown.js";
 
 export const OUTPUT_TYPES = ["markdown", "code", "json", "html", "image"];
 
-function panel(spec, i) {
+let uid = 0;
+
+function panel(spec) {
   const body = h("div", { class: "cs-panel-body" });
   // Named by its heading; the Copy button is described by it (labels stay short and distinct
   // from the inputs' labels).
-  const titleId = `cs-output-${i}`;
+  const titleId = `cs-output-${(uid += 1)}`;
   const copy = h("button", { type: "button", class: "cs-icon-btn cs-copy", "aria-label": "Copy", "aria-describedby": titleId, title: "Copy", hidden: true }, [
     icon("copy"),
     icon("check"),
@@ -28,6 +30,7 @@ function panel(spec, i) {
     const next = JSON.stringify(value ?? null);
     if (next === key) return;
     key = next;
+    result.value = value ?? null;
     const empty = value == null || value === "" || (spec.type === "image" && !(value && typeof value === "object"));
     el.classList.toggle("cs-panel-empty", empty);
     copy.hidden = true;
@@ -50,25 +53,59 @@ function panel(spec, i) {
       body.replaceChildren(h("pre", { class: "cs-panel-pre" }, [h("code", { text })]));
     }
   };
+  const result = { el, set, spec, value: null };
   set(null);
-  return { el, set };
+  return result;
 }
 
 export class Outputs {
   constructor(specs) {
-    this.specs = (Array.isArray(specs) ? specs : []).filter((spec) => spec && OUTPUT_TYPES.includes(spec.type));
-    this.panels = this.specs.map(panel);
-    this.el = h("aside", { class: "cs-outputs", "aria-label": "Outputs" }, [h("div", { class: "cs-outputs-inner" }, this.panels.map((p) => p.el))]);
+    this.specs = [];
+    this.panels = [];
+    this.inner = h("div", { class: "cs-outputs-inner" });
+    this.el = h("aside", { class: "cs-outputs", "aria-label": "Outputs" }, [this.inner]);
+    this.configure(specs);
+  }
+
+  /**
+   * Applies the config's `additional_outputs`; also on a live reload. A panel whose spec did not
+   * change stays as it is; a new one with the same type and label shows the old one's value.
+   */
+  configure(specs) {
+    const next = (Array.isArray(specs) ? specs : []).filter((spec) => spec && OUTPUT_TYPES.includes(spec.type));
+    const old = [...this.panels];
+    const take = (match) => {
+      const i = old.findIndex(match);
+      return i === -1 ? null : old.splice(i, 1)[0];
+    };
+    const panels = next.map((spec) => take((p) => sameJson(p.spec, spec)));
+    next.forEach((spec, i) => {
+      if (panels[i]) return;
+      panels[i] = panel(spec);
+      const was = take((p) => p.spec.type === spec.type && p.spec.label === spec.label);
+      if (was) panels[i].set(was.value);
+    });
+    this.specs = next;
+    this.panels = panels;
+    syncChildren(this.inner, panels.map((p) => p.el));
   }
 
   get length() {
     return this.panels.length;
   }
 
-  /** `event: outputs` / `done.outputs`: the current values, in order (an empty list changes nothing). */
-  set(values) {
+  /**
+   * `event: outputs` / `done.outputs`: the current values, in order (an empty list changes
+   * nothing). `specs` are the outputs the turn started with: after a live reload its values go to
+   * the panels of the same type and label.
+   */
+  set(values, specs = this.specs) {
     if (!Array.isArray(values)) return;
-    values.forEach((value, i) => this.panels[i] && this.panels[i].set(value));
+    values.forEach((value, i) => {
+      const spec = specs[i];
+      const target = specs === this.specs ? this.panels[i] : spec && this.panels.find((p) => p.spec.type === spec.type && p.spec.label === spec.label);
+      if (target) target.set(value);
+    });
   }
 
   clear() {

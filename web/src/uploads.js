@@ -39,22 +39,31 @@ function uploadError(xhr, name) {
 }
 
 export class Attachments {
-  constructor({ url = "api/upload", fileTypes = null, fileCount = "multiple", maxSize = null, onChange }) {
-    this.url = url;
-    this.types = Array.isArray(fileTypes) && fileTypes.length ? fileTypes.map(String) : null;
-    this.single = fileCount === "single";
-    this.maxSize = typeof maxSize === "number" && maxSize > 0 ? maxSize : null;
+  constructor({ onChange, ...settings }) {
     this.onChange = onChange;
     this.items = [];
     this.list = h("ul", { class: "cs-chips", "aria-label": "Attached files", hidden: true });
     this.errors = h("div", { class: "cs-upload-errors", role: "alert" });
-    this.picker = h("input", { type: "file", hidden: true, tabindex: "-1", multiple: !this.single, accept: this.types ? acceptValue(this.types) : null });
+    this.picker = h("input", { type: "file", hidden: true, tabindex: "-1" });
     this.picker.addEventListener("change", () => {
       this.add(this.picker.files);
       this.picker.value = "";
     });
     this.button = h("button", { type: "button", class: "cs-attach", "aria-label": "Attach files", title: "Attach files" }, [icon("clip")]);
     this.button.addEventListener("click", () => this.picker.click());
+    this.configure(settings);
+  }
+
+  /** The config's upload settings (again on a live reload; files already attached stay). */
+  configure({ url = "api/upload", fileTypes = null, fileCount = "multiple", maxSize = null }) {
+    this.url = url;
+    this.types = Array.isArray(fileTypes) && fileTypes.length ? fileTypes.map(String) : null;
+    this.single = fileCount === "single";
+    this.maxSize = typeof maxSize === "number" && maxSize > 0 ? maxSize : null;
+    this.picker.multiple = !this.single;
+    if (this.types) this.picker.accept = acceptValue(this.types);
+    else this.picker.removeAttribute("accept");
+    if (this.single) for (const item of this.items.slice(1)) this.remove(item, false);
   }
 
   /** What the person may attach, for hints: "image, .pdf" or "". */
@@ -197,42 +206,48 @@ export class Attachments {
     this.list.hidden = !this.items.length;
     this.onChange();
   }
+}
 
-  /** Drag-and-drop anywhere on the page, with an overlay while files are dragged over it. */
-  dropZone(root) {
-    const hint = this.kinds ? `Accepted: ${this.kinds}` : this.single ? "One file per message" : "Images, documents, audio, video\u2026";
-    const overlay = h("div", { class: "cs-drop", hidden: true, "aria-hidden": "true" }, [
-      h("div", { class: "cs-drop-box" }, [icon("upload"), h("strong", { text: "Drop files to attach" }), h("span", { text: hint })]),
-    ]);
-    let depth = 0;
-    const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
-    const hide = () => {
-      depth = 0;
-      overlay.hidden = true;
-    };
-    window.addEventListener("dragenter", (e) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      depth += 1;
-      overlay.hidden = false;
-    });
-    window.addEventListener("dragover", (e) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      e.dataTransfer.dropEffect = "copy";
-    });
-    window.addEventListener("dragleave", (e) => {
-      if (!hasFiles(e)) return;
-      depth -= 1;
-      if (depth <= 0) hide();
-    });
-    window.addEventListener("drop", (e) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      hide();
-      this.add(e.dataTransfer.files);
-    });
-    window.addEventListener("blur", hide);
-    root.append(overlay);
-  }
+/**
+ * Drag-and-drop anywhere on the page, with an overlay while files are dragged over it, for the
+ * Attachments that `current()` returns (none when the chat is not multimodal: drops are ignored).
+ */
+export function dropZone(root, current) {
+  const text = h("span");
+  const overlay = h("div", { class: "cs-drop", hidden: true, "aria-hidden": "true" }, [
+    h("div", { class: "cs-drop-box" }, [icon("upload"), h("strong", { text: "Drop files to attach" }), text]),
+  ]);
+  let depth = 0;
+  const target = (e) => (e.dataTransfer && [...e.dataTransfer.types].includes("Files") ? current() : null);
+  const hide = () => {
+    depth = 0;
+    overlay.hidden = true;
+  };
+  window.addEventListener("dragenter", (e) => {
+    const attachments = target(e);
+    if (!attachments) return;
+    e.preventDefault();
+    depth += 1;
+    text.textContent = attachments.kinds ? `Accepted: ${attachments.kinds}` : attachments.single ? "One file per message" : "Images, documents, audio, video\u2026";
+    overlay.hidden = false;
+  });
+  window.addEventListener("dragover", (e) => {
+    if (!target(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  });
+  window.addEventListener("dragleave", (e) => {
+    if (!target(e)) return;
+    depth -= 1;
+    if (depth <= 0) hide();
+  });
+  window.addEventListener("drop", (e) => {
+    const attachments = target(e);
+    hide();
+    if (!attachments) return;
+    e.preventDefault();
+    attachments.add(e.dataTransfer.files);
+  });
+  window.addEventListener("blur", hide);
+  root.append(overlay);
 }
