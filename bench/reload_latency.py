@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-WATCH_REVISION = """() => new Promise((resolve) => {
+WATCH_REVISION = """() => { window.applied = new Promise((resolve) => {
     const root = document.documentElement;
     const start = root.dataset.revision;
     new MutationObserver((_, observer) => {
@@ -40,7 +40,7 @@ WATCH_REVISION = """() => new Promise((resolve) => {
             resolve(performance.timeOrigin + performance.now());
         }
     }).observe(root, {attributes: true, attributeFilter: ["data-revision"]});
-})"""
+}); }"""
 
 
 async def measure(edits: int) -> list[float]:
@@ -65,10 +65,10 @@ async def measure(edits: int) -> list[float]:
             await page.goto(server.url)
             for n in range(1, edits + 1):
                 await page.wait_for_timeout(250)  # let the last edit settle, as between saves
-                applied = await page.evaluate_handle(WATCH_REVISION)
+                await page.evaluate(WATCH_REVISION)
                 written = time.time() * 1000
                 config.write_text(original.replace("title: chatserve demo", f"title: Edit {n}"))
-                latencies.append(await page.evaluate("(p) => p", applied) - written)
+                latencies.append(await page.evaluate("window.applied") - written)
             await browser.close()
     finally:
         shutil.rmtree(folder)

@@ -37,3 +37,17 @@ def test_quick_run_prints_the_table() -> None:
     assert "| metric | floor | chatserve | ratio |" in result.stdout
     for row in ROWS:
         assert f"| {row}" in result.stdout, row
+
+
+@pytest.mark.server
+@pytest.mark.browser
+def test_reload_latency_measures_real_edits() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/reload_latency.py", "--edits", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("3 edits: median ")
