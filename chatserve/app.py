@@ -23,10 +23,11 @@ from chatserve.clients import client_id, new_client_cookie
 from chatserve.events import events
 from chatserve.fileroutes import serve_file, upload_route
 from chatserve.files import FileStore
+from chatserve.flagging import flag
 from chatserve.holder import BotHolder
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
-from chatserve.webui import CSP, Asset, WebUI
+from chatserve.webui import Asset, WebUI
 from chatserve.wire import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 logger = logging.getLogger("chatserve")
@@ -55,6 +56,7 @@ def create_app(
             upload_route(bot.max_file_size()),
             serve_file,
             events,
+            flag,
         ],
         state=State({"holder": holder}),
         lifespan=[_worker_threads, _watcher],
@@ -99,9 +101,8 @@ async def _watcher(app: Litestar) -> AsyncIterator[None]:
 
 @get("/", include_in_schema=False)
 async def index(request: Request[Any, Any, State]) -> Response[bytes]:
-    response = _send(
-        request, request.app.state.holder.current.page, {"Content-Security-Policy": CSP}
-    )
+    served = request.app.state.holder.current
+    response = _send(request, served.page, {"Content-Security-Policy": served.csp})
     if client_id(request) is None:
         response.set_cookie(new_client_cookie())
     return response
@@ -109,7 +110,10 @@ async def index(request: Request[Any, Any, State]) -> Response[bytes]:
 
 @get("/assets/{name:path}", include_in_schema=False)
 async def asset(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
-    found = request.app.state.holder.webui.assets.get(f"assets{name}")
+    holder = request.app.state.holder
+    if name == "/custom.js" and holder.current.custom_js is not None:
+        return _send(request, holder.current.custom_js, {})  # changes with the config
+    found = holder.webui.assets.get(f"assets{name}")
     if found is None:
         raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
     return _send(request, found, {"Cache-Control": "public, max-age=31536000, immutable"})

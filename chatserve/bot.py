@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chatserve.checks import example_message, signature_problem
+from chatserve.checks import signature_problem
 from chatserve.config import Config
 from chatserve.errors import ConfigError
-from chatserve.files import FileStore
 from chatserve.importer import ImportFromStringError, import_from_string
 from chatserve.inputs import InvalidInput
 from chatserve.loader import load_config
@@ -75,50 +74,6 @@ class Bot:
             except InvalidInput as exc:
                 raise InvalidInput(f"Input {index + 1} ({label}): {exc}.") from None
         return checked
-
-    def public_config(self, store: FileStore) -> dict[str, Any]:
-        """The part of the config the UI renders from: no server settings, no `fn`."""
-        config = self.config
-        height = config.chatbot.height
-        labels = self.input_labels()
-        return {
-            "title": config.title,
-            "description": config.description,
-            "examples": [self._example(example, store) for example in config.examples or ()],
-            "multimodal": config.multimodal,
-            "chatbot": {
-                "placeholder": config.chatbot.placeholder,
-                "height": f"{height}px" if isinstance(height, int) else height,
-            },
-            "textbox": {
-                "placeholder": config.textbox.placeholder,
-                "file_types": config.textbox.file_types,
-                "file_count": config.textbox.file_count,
-                "max_file_size": self.max_file_size(),
-            },
-            "additional_inputs": [
-                {**spec.public(), "label": label}
-                for spec, label in zip(config.additional_inputs, labels, strict=True)
-            ],
-            "additional_inputs_accordion": config.accordion.model_dump(),
-            "additional_outputs": [
-                {**spec.model_dump(), "label": spec.label or f"{spec.type.capitalize()} {i}"}
-                for i, spec in enumerate(config.additional_outputs, 1)
-            ],
-            "submit_btn": config.submit_btn,
-            "stop_btn": config.stop_btn,
-            "autofocus": config.autofocus,
-            "theme": config.theme,
-            "api": {"chat": self.chat_route.lstrip("/"), "upload": "api/upload"},
-        }
-
-    def _example(self, example: Any, store: FileStore) -> dict[str, Any]:
-        message = example_message(example)
-        return {
-            "text": message.text,
-            "files": [store.public(self.folder / name).data() for name in message.files],
-            "inputs": example[1:] if isinstance(example, list) else None,
-        }
 
 
 def load(path: str | Path) -> Bot:

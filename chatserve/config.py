@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from chatserve.inputs import Accordion, AdditionalInput
 from chatserve.outputs import AdditionalOutput
 from chatserve.source import Source
-
-THEMES = ("default", "soft", "ocean", "citrus", "glass", "monochrome", "origin", "base")
+from chatserve.theme import THEMES, CustomTheme
 
 _CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(px|em|rem|vh|vw|dvh|svh|lvh|%))$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
@@ -54,6 +53,17 @@ class Model(BaseModel):
     )
 
 
+class LatexDelimiter(Model):
+    """A pair of delimiters around math."""
+
+    left: str = Field(min_length=1)
+    """Opening delimiter, e.g. `$$` or `\\(`."""
+    right: str = Field(min_length=1)
+    """Closing delimiter."""
+    display: bool
+    """`true` typesets the math as a block of its own, `false` inline."""
+
+
 class ChatbotConfig(Model):
     """Settings of the message list (Gradio's `gr.Chatbot`)."""
 
@@ -68,7 +78,54 @@ class ChatbotConfig(Model):
     """Shape of `history` given to the chat function: `messages` (OpenAI-style dicts) or the
     deprecated `tuples` (`[[user, assistant], ...]` pairs)."""
 
-    @field_validator("height")
+    min_height: CssLength | None = None
+    """The message list never gets shorter than this."""
+
+    max_height: CssLength | None = None
+    """The message list never gets taller than this; it scrolls beyond."""
+
+    avatar_images: list[str | None] | None = Field(None, min_length=2, max_length=2)
+    """`[user, bot]`: image paths (relative to the config) or http(s) URLs; null for none."""
+
+    layout: Literal["bubble", "panel"] = "bubble"
+    """`bubble`: chat bubbles; `panel`: full-width rows, like LLM playgrounds."""
+
+    render_markdown: bool = True
+    """Render messages as Markdown; `false` shows them as plain text."""
+
+    sanitize_html: bool = True
+    """Keep only safe tags and attributes in messages. `false` allows styling attributes
+    too; scripts and event handlers are removed either way."""
+
+    latex_delimiters: list[LatexDelimiter] = [LatexDelimiter(left="$$", right="$$", display=True)]
+    """Math between these delimiters is typeset (KaTeX, loaded only when math appears);
+    `[]` turns math off."""
+
+    line_breaks: bool = True
+    """A single newline in a message is a line break (GitHub-flavoured Markdown)."""
+
+    rtl: bool = False
+    """Right-to-left text."""
+
+    show_copy_button: bool = True
+    """A copy button on each reply."""
+
+    show_copy_all_button: bool = False
+    """A button that copies the whole conversation."""
+
+    watermark: str | None = None
+    """Text appended (after a blank line) to whatever is copied."""
+
+    group_consecutive_messages: bool = True
+    """Consecutive messages of one side share one group (one avatar, one set of buttons)."""
+
+    allow_file_downloads: bool = True
+    """A download button on images, audio and video."""
+
+    resizable: bool = False
+    """Let the user drag the message list taller or shorter."""
+
+    @field_validator("height", "min_height", "max_height")
     @classmethod
     def _css_length(cls, value: int | str | None) -> int | str | None:
         if isinstance(value, int) and value <= 0:
@@ -83,6 +140,24 @@ class TextboxConfig(Model):
 
     placeholder: str | None = None
     """Hint shown in the empty message box. Default: "Type a message…"."""
+
+    lines: int = Field(1, ge=1, le=50)
+    """Rows of the empty message box."""
+
+    max_lines: int = Field(20, ge=1, le=100)
+    """The message box grows with its text up to this many rows."""
+
+    max_length: int | None = Field(None, ge=1)
+    """Longest message accepted, in characters; a counter appears as the limit nears."""
+
+    submit_btn: str | bool | None = None
+    """Overrides the top-level `submit_btn` (as on Gradio's textbox)."""
+
+    stop_btn: str | bool | None = None
+    """Overrides the top-level `stop_btn`."""
+
+    autofocus: bool | None = None
+    """Overrides the top-level `autofocus`."""
 
     file_types: list[str] | None = None
     """With `multimodal`: the files accepted, as kinds (`image`, `audio`, `video`, `text`) or
@@ -191,9 +266,62 @@ class Config(Model):
     autofocus: bool = True
     """Focus the message box when the page loads."""
 
-    theme: Literal[THEMES] = "default"  # type: ignore[valid-type]
-    """Built-in theme. Each has a light and a dark mode; the page follows the system setting
-    unless the visitor picks one with the toggle in the header."""
+    theme: Literal[THEMES] | CustomTheme = "default"  # type: ignore[valid-type]
+    """A built-in theme, or a mapping `{base, primary, secondary, neutral, font, font_mono,
+    radius}` that adjusts one. Each has a light and a dark mode; the page follows the system
+    setting unless the visitor picks one with the toggle in the header."""
+
+    css: str | None = None
+    """CSS added to the page after the app's own (see the `--cs-*` properties)."""
+
+    css_paths: list[str] = []
+    """CSS files (relative to the config) added after `css`."""
+
+    js: str | None = None
+    """A JavaScript function, as text, run once when the page loads."""
+
+    head: str | None = None
+    """HTML added to the page's `<head>` (meta tags, scripts, stylesheets)."""
+
+    head_paths: list[str] = []
+    """HTML files (relative to the config) added to `<head>` after `head`."""
+
+    fill_height: bool = True
+    """The chat fills the window's height; `false` lets the page grow and scroll."""
+
+    fill_width: bool = False
+    """Use the window's full width instead of a centred column."""
+
+    autoscroll: bool = True
+    """Follow new text to the bottom, unless the user scrolled up."""
+
+    show_progress: Literal["full", "minimal", "hidden"] = "minimal"
+    """While waiting for a reply: `full` (animation, elapsed time and place in line),
+    `minimal` (elapsed time) or `hidden`."""
+
+    editable: bool = False
+    """Users can edit their past messages; the conversation is cut there and answered anew."""
+
+    save_history: bool = False
+    """Keep past conversations in the browser and list them in a side panel."""
+
+    example_labels: list[str] | None = None
+    """Text shown on each example instead of the example itself (same length as `examples`)."""
+
+    example_icons: list[str] | None = None
+    """An icon per example: image paths (relative to the config) or http(s) URLs."""
+
+    run_examples_on_click: bool = True
+    """Clicking an example sends it; `false` only puts it in the message box."""
+
+    flagging_mode: Literal["never", "manual"] = "never"
+    """`manual` lets users rate each reply with `flagging_options`."""
+
+    flagging_options: list[str] = ["Like", "Dislike"]
+    """The ratings offered; `Like` and `Dislike` show as thumbs, the rest in a flag menu."""
+
+    flagging_dir: str | None = None
+    """Folder (relative to the config) of `flags.jsonl`. Default: `flagged` in the data dir."""
 
     additional_inputs: list[AdditionalInput] = []
     """Extra controls whose values reach the chat function after `history`, in order: a type
@@ -215,6 +343,11 @@ class Config(Model):
     """Server settings."""
 
     _source: Source | None = PrivateAttr(default=None)
+
+    @field_validator("css_paths", "head_paths", mode="before")
+    @classmethod
+    def _one_path(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("additional_inputs", "additional_outputs", mode="before")
     @classmethod

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import msgspec
 
 from chatserve.bot import Bot
+from chatserve.customize import customize
 from chatserve.errors import Problem
 from chatserve.files import FileStore
+from chatserve.public import public_config
 from chatserve.queue import Line
 from chatserve.webui import Asset, WebUI
 
@@ -23,6 +25,8 @@ class Served:
     revision: int
     page: Asset
     public_config: bytes
+    csp: str
+    custom_js: Asset | None
 
 
 class BotHolder:
@@ -65,7 +69,10 @@ class BotHolder:
         self.changed = asyncio.Event()
 
     def _serve(self, bot: Bot, revision: int) -> Served:
-        config = bot.public_config(self.files)
+        custom = customize(bot, revision)
+        config = public_config(bot, self.files, custom.css)
         config["revision"] = revision
         config["api"]["events"] = "api/events" if self.live else None
-        return Served(bot, revision, self.webui.page(config), msgspec.json.encode(config))
+        js = Asset.of(custom.js, "text/javascript") if custom.js else None
+        page = self.webui.page(config, custom.head)
+        return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js)

@@ -60,7 +60,9 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: Source) -> lis
     deeper = {path[:i] for path in by_path for i in range(len(path))}
     problems = []
     for path, errors in by_path.items():
-        if path in deeper and all(e["type"] in _EXPECTED for e in errors):
+        if path in deeper and all(
+            e["type"] in _EXPECTED or e["type"] == "literal_error" for e in errors
+        ):
             continue
         kind = errors[0]["type"]
         if kind == "missing":

@@ -16,6 +16,7 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from chatserve.bot import Bot, load
+from chatserve.checks import is_url
 from chatserve.errors import ConfigError, Problem
 from chatserve.holder import BotHolder
 
@@ -37,12 +38,24 @@ class Reloader:
         self.executor = executor
 
     def folders(self) -> set[Path]:
-        """The config's folder and the folder of the chat function's module."""
-        folders = {self.path.resolve().parent}
+        """The folders of the config, the chat function's module and the files the config names."""
+        folders = {self.path.resolve().parent, *(path.parent for path in self.named_files())}
         module = sys.modules.get(getattr(self.holder.current.bot.fn, "__module__", ""))
         if module is not None and getattr(module, "__file__", None):
             folders.add(Path(module.__file__).resolve().parent)
         return folders
+
+    def named_files(self) -> set[Path]:
+        """Files the current config reads: `css_paths`, `head_paths`, avatars, example icons."""
+        bot = self.holder.current.bot
+        config = bot.config
+        names = [
+            *config.css_paths,
+            *config.head_paths,
+            *(name for name in config.chatbot.avatar_images or () if name),
+            *(config.example_icons or ()),
+        ]
+        return {(bot.folder / name).resolve() for name in names if not is_url(name)}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reload on every relevant change until `stop` is set."""
@@ -58,7 +71,7 @@ class Reloader:
             ):
                 await self.reload()
                 if self.folders() != folders:
-                    break  # the chat function moved: watch its new folder
+                    break  # the code or a named file moved: watch the new folders
 
     async def reload(self) -> None:
         loop = asyncio.get_running_loop()
@@ -81,7 +94,11 @@ class Reloader:
 
     def _relevant(self, change: Change, name: str) -> bool:
         path = Path(name)
-        return path.name == self.path.name or path.suffix == ".py"
+        return (
+            path.name == self.path.name
+            or path.suffix == ".py"
+            or path.resolve() in self.named_files()
+        )
 
 
 def fresh_load(path: Path) -> Bot:

@@ -53,6 +53,8 @@ def _type(prop: dict[str, Any]) -> str:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
     if "const" in prop:
         return f"`{prop['const']}`"
+    if "$ref" in prop:
+        return "mapping"
     if "anyOf" in prop:
         return " \\| ".join(_type(p) for p in prop["anyOf"])
     names = {"string": "string", "integer": "integer", "boolean": "bool", "null": "null"}

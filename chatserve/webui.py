@@ -17,12 +17,7 @@ from typing import Any
 
 from chatserve.paths import web_dir
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https: http:; media-src 'self' https: http: blob:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'self'"
-)
+HEAD_MARKER = "<!--chatserve:head-->"
 
 
 @dataclass(frozen=True)
@@ -59,14 +54,15 @@ class WebUI:
             if path.is_file() and path != index
         }
 
-    def page(self, config: dict[str, Any]) -> Asset:
-        """`index.html` for a bot's public config."""
+    def page(self, config: dict[str, Any], head: str) -> Asset:
+        """`index.html` for a bot's public config and its own `<head>` additions."""
         text = (
             self.template.replace(
                 "__CHATSERVE_TITLE__", html.escape(config["title"] or "chatserve")
             )
             .replace("__CHATSERVE_THEME__", config["theme"])
             .replace("__CHATSERVE_CONFIG__", script_json(config))
+            .replace(HEAD_MARKER, head)
         )
         return Asset.of(text.encode("utf-8"), "text/html")
 

@@ -125,7 +125,13 @@ def test_example_rows_are_published_with_their_values(http) -> None:
         http(ECHO + "examples:\n  - [Hello, Be nice, 20, [a], false]\n").get("/api/config").json()
     )
     assert config["examples"] == [
-        {"text": "Hello", "files": [], "inputs": ["Be nice", 20, ["a"], False]}
+        {
+            "text": "Hello",
+            "files": [],
+            "inputs": ["Be nice", 20, ["a"], False],
+            "label": None,
+            "icon": None,
+        }
     ]
 
 

@@ -79,7 +79,8 @@ def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path: Path) 
     [problem] = problems(tmp_path, "fn: a:b\ntextbox:\n  zzz: 1\n")
     assert problem == (
         "bot.yaml:3:3: textbox.zzz: unknown key 'zzz'; expected one of: placeholder, "
-        "file_types, file_count, max_file_size"
+        "lines, max_lines, max_length, submit_btn, stop_btn, autofocus, file_types, file_count, "
+        "max_file_size"
     )
 
 
@@ -399,7 +400,8 @@ def test_list_where_a_mapping_was_expected_names_the_keys(tmp_path: Path) -> Non
         """,
     )
     assert found == [
-        "bot.yaml:2:1: chatbot: must be a mapping of keys (placeholder, height, type), got a list",
+        "bot.yaml:2:1: chatbot: must be a mapping of keys (placeholder, height, type, "
+        "min_height, max_height, ...), got a list",
         "bot.yaml:3:1: server: must be a mapping of keys (host, port, data_dir, allowed_paths, "
         "max_upload_size), got int 8000",
         "bot.yaml:4:1: additional_inputs_accordion: must be a string or a mapping of keys "

@@ -175,3 +175,13 @@ def test_workers_serve_the_same_config_and_share_files(write_config, live_server
             assert reply.status_code == 200, reply.text
             served = reply.json()["messages"][0]["content"]["file"]["id"]
             assert client.get(f"/api/files/{served}").text == "hi"
+
+
+def test_a_css_file_edit_reloads(write_config, live_server, tmp_path: Path) -> None:
+    (tmp_path / "styles").mkdir()
+    css = tmp_path / "styles" / "brand.css"
+    css.write_text("body { color: red; }")
+    server = live_server(write_config("fn: bot.py:echo\ncss_paths: [styles/brand.css]\n"))
+    assert config(server)["theme_css"] == "body { color: red; }"
+    css.write_text("body { color: blue; }")
+    wait_until(lambda: config(server)["theme_css"] == "body { color: blue; }")

@@ -84,7 +84,7 @@ def test_count_images(bot) -> None:
     reply = say(http, {"text": "two more", "files": ids[1:]}, history)
     assert reply[0]["content"] == "You just uploaded 2 images, total uploaded: 3"
     assert http.get("/api/config").json()["examples"] == [
-        {"text": "No files", "files": [], "inputs": None}
+        {"text": "No files", "files": [], "inputs": None, "label": None, "icon": None}
     ]
 
 
