@@ -47,7 +47,7 @@ def customize(bot: Bot, revision: int) -> Customization:
     if head_html:
         parts.append(head_html)
     if js is not None:
-        parts.append(f'<script src="{CUSTOM_JS}?r={revision}"></script>')
+        parts.append(f'<script defer src="{CUSTOM_JS}?r={revision}"></script>')  # after parsing
     return Customization(css, "\n".join(parts), js, policy(head_html))
 
 

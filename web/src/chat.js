@@ -1,27 +1,32 @@
-// Assembles the page and runs the conversation: keeps the history client-side, streams each
-// turn from the chat endpoint, and appends the turn's final messages when it is done. A new
+// Assembles the page and runs the conversation: keeps the history client-side (as rounds: a
+// user turn and the reply to it), streams each turn from the chat endpoint, and appends the
+// turn's final messages when it is done. Retry, Undo and Edit cut the rounds and run again;
+// feedback goes to the flag endpoint; `save_history` keeps conversations in the browser. A new
 // config (live reload) is applied in place.
 import { ChatError, streamChat } from "./api.js";
 import { Composer } from "./composer.js";
 import { focusVisible, h, syncChildren } from "./dom.js";
-import { EmptyState, ExamplesTable, normalizeExamples } from "./examples.js";
+import { EmptyState, normalizeExamples } from "./examples.js";
+import { safeUrl } from "./files.js";
 import { Header } from "./header.js";
-import { Inputs } from "./inputs.js";
-import { MessageList } from "./messages.js";
-import { Outputs } from "./outputs.js";
-import { THEMES } from "./theme.js";
-import { Attachments, dropZone } from "./uploads.js";
+import { part } from "./lazy.js";
+import { configureMessages } from "./markdown.js";
+import { MessageList, messageText } from "./messages.js";
+
+// Stand-ins until a config has additional inputs or outputs (their code loads with that config).
+const NO_INPUTS = { specs: [], length: 0, above: null, accordion: null, replaced: new Map(), values: () => [], set() {}, configure() {} };
+const NO_OUTPUTS = { specs: [], length: 0, el: null, set() {}, clear() {}, configure() {} };
 
 // A CSS length from the config (`"400px"`, `"70vh"`, or a number of pixels), or null.
-function cssHeight(value) {
+function cssLength(value) {
   if (typeof value === "number" && value > 0) return `${value}px`;
   if (typeof value === "string" && value.trim() && CSS.supports("height", value.trim())) return value.trim();
   return null;
 }
 
 // What the server gets as history: every user and assistant message, as shown and as received.
-function historyForRequest(history) {
-  return history.filter((m) => (m.role === "user" || m.role === "assistant") && m.content != null);
+function forRequest(messages) {
+  return messages.filter((m) => (m.role === "user" || m.role === "assistant") && m.content != null);
 }
 
 // A user file message, in the shape the server gets back in `history`.
@@ -30,38 +35,79 @@ function fileMessage(file) {
   return { role: "user", content: { file: { id, url, name, mime_type, size } } };
 }
 
+// A user turn's text and files (FileData), to send it again or put it back in the composer.
+function userTurn(messages) {
+  const text = messages.filter((m) => typeof m.content === "string").map((m) => m.content).join("\n\n");
+  const files = messages.filter((m) => m.content && typeof m.content === "object" && m.content.file).map((m) => m.content.file);
+  return { text, files };
+}
+
+// A saved conversation as rounds: each run of user messages and the assistant messages after it.
+function toRounds(messages) {
+  const rounds = [];
+  for (const m of Array.isArray(messages) ? messages : []) {
+    if (!m || (m.role !== "user" && m.role !== "assistant")) continue;
+    let last = rounds[rounds.length - 1];
+    if (!last || (m.role === "user" && last.assistant.length)) rounds.push((last = { user: [], assistant: [] }));
+    last[m.role === "user" ? "user" : "assistant"].push(m);
+  }
+  return rounds;
+}
+
+// The config's own CSS (custom theme, `css`, `css_paths`) in <style id="chatserve-css">, last in <head>.
+function applyThemeCss(css) {
+  let style = document.getElementById("chatserve-css");
+  if (!style && !css) return;
+  if (!style) document.head.append((style = h("style", { id: "chatserve-css" })));
+  if (style.textContent !== (css || "")) style.textContent = css || "";
+}
+
 /**
  * Builds the chat in `root` from `initial` (the public config). Returns `apply(config)`, which
  * applies a new config in place (live reload): the conversation, a reply that is streaming, what
  * is being typed and the inputs' values stay; the next turn uses the new config.
  */
 export function mountChat(root, initial) {
-  const history = [];
+  let rounds = [];
   let busy = false;
   let controller = null;
-  let generation = 0; // bumped by Clear, so a turn that ends afterwards is dropped
+  let generation = 0; // bumped by Clear (and by loading a conversation), so a turn that ends afterwards is dropped
   let url = "api/chat";
+  let flagUrl = "api/flag";
   let multimodal = false;
+  let runOnClick = true;
   let attachments = null;
   let table = null;
   let empty = null;
   let shownExamples = null;
+  let history = null;
 
-  const header = new Header({ onClear: clear });
-  const inputs = new Inputs();
-  const outputs = new Outputs();
-  const list = new MessageList();
+  const messages = () => rounds.flatMap((r) => [...r.user, ...r.assistant]);
+  const header = new Header({ onClear: clear, copyAll });
+  let inputs = NO_INPUTS;
+  let outputs = NO_OUTPUTS;
+  const list = new MessageList({ retry, undo, edit, flag });
   const composer = new Composer({ onSend: send, onStop: stop });
   const chat = h("main", { class: "cs-chat" });
+  const resize = h("div", { class: "cs-resize", role: "separator", tabindex: "0", "aria-orientation": "horizontal", "aria-label": "Resize conversation", title: "Drag to resize" });
   const below = h("div", { class: "cs-below" });
   const main = h("div", { class: "cs-main" });
   const columns = h("div", { class: "cs-columns" }, [main]);
+  const shell = h("div", { class: "cs-shell" }, [columns]);
   root.classList.add("cs-app");
-  root.replaceChildren(header.el, columns);
-  dropZone(root, () => attachments);
+  root.replaceChildren(header.el, shell, list.announcer);
+  resizable();
   window.addEventListener("resize", () => composer.refresh());
+  // Escape stops a streaming reply from anywhere (unless something open, a menu or an editor, took it).
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !e.defaultPrevented && composer.canStop) {
+      e.preventDefault();
+      stop();
+    }
+  });
   apply(initial);
-  if (initial && initial.autofocus) composer.focus();
+  const textbox = (initial && initial.textbox) || {};
+  if (textbox.autofocus ?? (initial && initial.autofocus)) composer.focus();
   return { apply, focus: () => composer.focus() };
 
   function apply(config) {
@@ -73,45 +119,74 @@ export function mountChat(root, initial) {
     const keyboard = focusVisible(active);
 
     const html = document.documentElement;
-    html.dataset.theme = THEMES.includes(config.theme) ? config.theme : THEMES.includes(html.dataset.theme) ? html.dataset.theme : "default";
+    if (typeof config.theme === "string" && /^[\w-]+$/.test(config.theme)) html.dataset.theme = config.theme;
+    else if (!html.dataset.theme || html.dataset.theme.startsWith("__")) html.dataset.theme = "default";
+    applyThemeCss(config.theme_css);
     document.title = config.title || "chatserve";
     header.set({ title: config.title, description: config.description });
 
-    const height = cssHeight(chatbot.height);
-    list.el.style.height = height || "";
-    list.autoscroll = config.autoscroll !== false;
-    root.classList.toggle("cs-fixed-height", !!height);
-    root.classList.toggle("cs-fill", !height);
+    layout(config, chatbot);
+    if (configureMessages(chatbot)) for (const turn of list.turns) turn.refresh();
+    list.configure({
+      copy: chatbot.show_copy_button !== false,
+      watermark: typeof chatbot.watermark === "string" && chatbot.watermark ? chatbot.watermark : null,
+      editable: config.editable === true,
+      flagging: config.flagging && config.flagging.mode === "manual" && Array.isArray(config.flagging.options) ? config.flagging.options.map(String) : null,
+      progress: ["full", "minimal", "hidden"].includes(config.show_progress) ? config.show_progress : "minimal",
+    });
+    header.copyAllEnabled = chatbot.show_copy_all_button === true;
 
     url = api.chat || "api/chat";
+    flagUrl = api.flag || "api/flag";
+    runOnClick = config.run_examples_on_click !== false;
     multimodal = config.multimodal === true;
     const uploads = { url: api.upload || "api/upload", fileTypes: textbox.file_types, fileCount: textbox.file_count, maxSize: textbox.max_file_size };
+    const uploadsPart = part("uploads");
     if (multimodal && attachments) attachments.configure(uploads);
-    else if (multimodal) attachments = new Attachments({ ...uploads, onChange: () => composer.refresh() });
-    else if (attachments) {
+    else if (multimodal && uploadsPart) {
+      attachments = new uploadsPart.Attachments({ ...uploads, onChange: () => composer.refresh() });
+      if (!root.csDropZone) root.csDropZone = uploadsPart.dropZone(root, () => attachments) || true;
+    } else if (attachments) {
       attachments.clear();
       attachments = null;
     }
-    composer.configure({ placeholder: textbox.placeholder, submitBtn: config.submit_btn ?? true, stopBtn: config.stop_btn ?? true, attachments });
+    composer.configure({
+      placeholder: textbox.placeholder,
+      submitBtn: textbox.submit_btn ?? config.submit_btn ?? true,
+      stopBtn: textbox.stop_btn ?? config.stop_btn ?? true,
+      attachments,
+      lines: textbox.lines,
+      maxLines: textbox.max_lines,
+      maxLength: textbox.max_length,
+    });
+    const inputsPart = part("inputs");
+    const outputsPart = part("outputs");
+    if (inputs === NO_INPUTS && inputsPart) inputs = new inputsPart.Inputs();
+    if (outputs === NO_OUTPUTS && outputsPart) outputs = new outputsPart.Outputs();
     inputs.configure(config.additional_inputs, config.additional_inputs_accordion || {});
     outputs.configure(config.additional_outputs);
+    saveHistory(config.save_history === true);
 
     // Cards in the empty chat, or a table under it when there are additional inputs.
     const examples = normalizeExamples(config.examples);
     const shown = JSON.stringify([examples, inputs.specs, chatbot.placeholder ?? null]);
     if (shown !== shownExamples) {
       shownExamples = shown;
-      table = inputs.length && examples.length ? new ExamplesTable({ examples, inputs: inputs.specs, onPick: pickExample }) : null;
+      table = inputs.length && examples.length ? new inputsPart.ExamplesTable({ examples, inputs: inputs.specs, onPick: pickExample }) : null;
       empty = new EmptyState({ placeholder: chatbot.placeholder, examples: table ? [] : examples, onPick: pickExample });
     }
 
     // Only what changed moves: the conversation's element stays put (and keeps its scroll position).
     syncChildren(chat, [list.el, empty.el, list.jump]);
     syncChildren(below, [inputs.accordion, table && table.el]);
-    syncChildren(main, [inputs.above, chat, composer.el, (inputs.accordion || table) && below]);
+    syncChildren(main, [inputs.above, chat, chatbot.resizable === true && resize, composer.el, (inputs.accordion || table) && below]);
     syncChildren(columns, [main, outputs.length && outputs.el]);
+    syncChildren(shell, [history && history.el, columns]);
+    syncChildren(header.start, [history && history.toggle]);
+    if (history) root.append(history.backdrop);
     root.classList.toggle("cs-flow", !!(inputs.above || inputs.accordion || table));
     root.classList.toggle("cs-with-outputs", outputs.length > 0);
+    root.classList.toggle("cs-with-history", !!history);
     update();
     composer.refresh();
 
@@ -131,10 +206,107 @@ export function mountChat(root, initial) {
     }
   }
 
+  // Height (fixed, filling the window, or natural with the page scrolling), width, avatars,
+  // bubble or panel layout, grouping, downloads, direction.
+  function layout(config, chatbot) {
+    const height = cssLength(chatbot.height);
+    const natural = !height && config.fill_height === false;
+    const style = root.style;
+    for (const [name, value] of [["height", height], ["min", cssLength(chatbot.min_height)], ["max", cssLength(chatbot.max_height)]]) {
+      if (value) style.setProperty(`--cs-chat-${name}`, value);
+      else style.removeProperty(`--cs-chat-${name}`);
+    }
+    root.classList.toggle("cs-fixed-height", !!height);
+    root.classList.toggle("cs-fill", !height && !natural);
+    root.classList.toggle("cs-natural", natural);
+    list.setScroller(natural && !cssLength(chatbot.max_height) && !root.classList.contains("cs-sized"));
+    list.autoscroll = config.autoscroll !== false;
+    root.classList.toggle("cs-wide", config.fill_width === true);
+    const panel = chatbot.layout === "panel";
+    root.classList.toggle("cs-panel-layout", panel);
+    const avatars = Array.isArray(chatbot.avatar_images) ? chatbot.avatar_images : [];
+    const sources = [safeUrl(avatars[0]), safeUrl(avatars[1])];
+    list.setAvatars(...sources);
+    ["user", "bot"].forEach((role, i) => {
+      root.classList.toggle(`cs-av-${role}`, panel || !!sources[i]);
+      root.classList.toggle(`cs-av-${role}-img`, !!sources[i]);
+    });
+    root.classList.toggle("cs-ungrouped", chatbot.group_consecutive_messages === false);
+    root.classList.toggle("cs-no-downloads", chatbot.allow_file_downloads === false);
+    chat.dir = chatbot.rtl === true ? "rtl" : "";
+  }
+
+  // `resizable`: the handle under the conversation drags (or, with the arrow keys, steps) its height.
+  function resizable() {
+    const set = (px) => {
+      const value = Math.max(160, Math.round(px));
+      root.style.setProperty("--cs-chat-height", `${value}px`);
+      root.classList.add("cs-sized");
+      list.setScroller(false);
+      resize.setAttribute("aria-valuenow", String(value));
+      list.follow();
+    };
+    resize.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      const start = e.clientY;
+      const from = chat.getBoundingClientRect().height;
+      resize.setPointerCapture(e.pointerId);
+      const move = (m) => set(from + m.clientY - start);
+      const end = () => {
+        resize.removeEventListener("pointermove", move);
+        resize.removeEventListener("pointerup", end);
+        resize.removeEventListener("pointercancel", end);
+      };
+      resize.addEventListener("pointermove", move);
+      resize.addEventListener("pointerup", end);
+      resize.addEventListener("pointercancel", end);
+    });
+    resize.addEventListener("keydown", (e) => {
+      const step = { ArrowUp: -40, ArrowDown: 40, PageUp: -160, PageDown: 160 }[e.key];
+      if (!step) return;
+      e.preventDefault();
+      set(chat.getBoundingClientRect().height + step);
+    });
+  }
+
+  function saveHistory(enabled) {
+    const historyPart = part("history");
+    if (enabled && !history && historyPart) {
+      history = new historyPart.History({
+        select(saved) {
+          if (busy) return;
+          reset();
+          rounds = toRounds(saved).map((round) => ({
+            ...round,
+            userEl: round.user.length ? list.addUser(round.user, { scroll: false }) : null,
+            turn: list.addReply(round.assistant),
+          }));
+          update();
+          list.scrollToEnd(true);
+        },
+        fresh() {
+          reset();
+          update();
+          composer.focus();
+        },
+      });
+      history.setBusy(busy);
+    } else if (!enabled && history) {
+      history.backdrop.remove();
+      history = null;
+    }
+  }
+
+  function save() {
+    if (history) history.save(forRequest(messages()));
+  }
+
   function update() {
     const hasMessages = !list.isEmpty;
     empty.show(!hasMessages);
     header.clear.hidden = !hasMessages;
+    header.copyAll.hidden = !hasMessages || !header.copyAllEnabled;
     list.el.tabIndex = hasMessages ? 0 : -1; // keyboard scrolling, once there is something to scroll
     root.classList.toggle("cs-has-messages", hasMessages);
   }
@@ -144,20 +316,39 @@ export function mountChat(root, initial) {
     root.classList.toggle("cs-busy", value);
     list.setBusy(value);
     composer.setBusy(value);
+    if (history) history.setBusy(value);
   }
 
-  // An example card or table row: set the inputs to its values, then send its message.
+  // An example card or table row: set the inputs to its values, then send its message (or, with
+  // `run_examples_on_click: false`, put it in the composer).
   function pickExample(example, event) {
     if (busy) return;
     inputs.set(example.inputs);
-    send({ text: example.text, files: multimodal ? example.files : [] });
+    const files = multimodal ? example.files : [];
+    if (!runOnClick) {
+      composer.fill(example.text, files);
+      return;
+    }
+    send({ text: example.text, files });
     // Keyboard users keep their place; on touch screens the keyboard would hide the reply.
     if (!table && (event.detail === 0 || window.matchMedia("(pointer: fine)").matches)) composer.focus();
   }
 
+  // The conversation as the chat endpoint gets it, and where the given round's reply starts in it.
+  function sent(upTo) {
+    const out = [];
+    let index = -1;
+    for (const round of rounds) {
+      out.push(...forRequest(round.user));
+      if (round === upTo) index = out.length;
+      out.push(...forRequest(round.assistant));
+    }
+    return { history: out, index };
+  }
+
   async function send({ text = "", files = [] }) {
     if (busy || (!text.trim() && !files.length)) return;
-    const sentHistory = historyForRequest(history);
+    const sentHistory = sent(null).history;
     const turnGeneration = generation;
     const userMessages = files.map(fileMessage);
     if (text.trim()) userMessages.push({ role: "user", content: text });
@@ -165,10 +356,11 @@ export function mountChat(root, initial) {
       ? { text: text.trim() ? text : "", files: files.map((f) => f.id).filter((id) => id != null) }
       : text;
     list.clearOptions();
-    list.addUser(userMessages);
-    history.push(...userMessages);
+    const round = { user: userMessages, assistant: [], userEl: list.addUser(userMessages) };
+    rounds.push(round);
     update();
     const turn = list.startTurn();
+    round.turn = turn;
     const turnOutputs = outputs.specs; // after a live reload, its values go to the matching panels
     const ctrl = new AbortController();
     controller = ctrl;
@@ -203,26 +395,92 @@ export function mountChat(root, initial) {
       }
     }
     if (turnGeneration !== generation) return; // cleared while streaming
-    const messages = turn.finish(final, { stopped: ctrl.signal.aborted && !final });
-    history.push(...messages);
+    round.assistant = turn.finish(final, { stopped: ctrl.signal.aborted && !final });
     controller = null;
     setBusy(false);
-    const last = [...messages].reverse().find((m) => Array.isArray(m.options) && m.options.length);
+    const last = [...round.assistant].reverse().find((m) => Array.isArray(m.options) && m.options.length);
     if (last) list.showOptions(turn, last.options, (value) => send({ text: value }));
+    save();
+  }
+
+  // Takes the rounds from `index` on out of the conversation; returns the first one taken.
+  function cut(index) {
+    const taken = rounds.splice(index);
+    list.clearOptions();
+    list.remove(taken.flatMap((r) => [r.userEl, r.turn && r.turn.el]));
+    update();
+    return taken[0];
+  }
+
+  // Retry: the last user turn goes again (its text and files), with a new reply.
+  function retry(turn) {
+    const i = rounds.length - 1;
+    if (busy || i < 0 || rounds[i].turn !== turn || !rounds[i].user.length) return;
+    send(userTurn(cut(i).user));
+  }
+
+  // Undo: the last round goes; its text (and files) are back in the composer; nothing runs.
+  function undo(turn) {
+    const i = rounds.length - 1;
+    if (busy || i < 0 || rounds[i].turn !== turn) return;
+    const { text, files } = userTurn(cut(i).user);
+    composer.fill(text, multimodal ? files : []);
+    save();
+  }
+
+  // Edit: the conversation is cut at that user message, which goes again with the new text (and
+  // the files of its turn).
+  function edit(group, text) {
+    const i = rounds.findIndex((r) => r.userEl === group);
+    if (busy || i < 0) return;
+    const { files } = userTurn(cut(i).user);
+    send({ text, files });
+  }
+
+  // Feedback on a reply: POST api/flag with the conversation and where the reply starts in it.
+  async function flag(turn, option) {
+    const round = rounds.find((r) => r.turn === turn);
+    if (!round || !round.assistant.length) return false;
+    const { history: all, index } = sent(round);
+    try {
+      const response = await fetch(flagUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ history: all, index, option }),
+        credentials: "same-origin",
+      });
+      if (!response.ok) return false;
+      turn.flag = option;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // The whole conversation as `role: content` blocks (and the watermark).
+  function copyAll() {
+    return list.withWatermark(messages().map((m) => `${m.role}: ${messageText(m)}`).join("\n\n"));
   }
 
   function stop() {
     if (controller) controller.abort();
   }
 
-  function clear() {
+  // Empties the conversation on the page (a running reply is stopped and dropped).
+  function reset() {
     generation += 1;
     stop();
     controller = null;
-    history.length = 0;
+    rounds = [];
     list.clear();
     outputs.clear();
     setBusy(false);
+  }
+
+  // Clear: with save_history, the conversation is also deleted from the browser (as in Gradio).
+  function clear() {
+    reset();
+    if (history) history.remove(history.current);
     update();
     composer.focus();
   }

@@ -1,6 +1,7 @@
-// The composer: an auto-growing message box with a Send button that becomes Stop while a reply
-// streams. Enter sends, Shift+Enter starts a new line, Escape stops a streaming reply. With
-// `attachments` (multimodal chats) it also has an attach button and the chips of attached files.
+// The composer: an auto-growing message box (from `lines` up to `max_lines` rows, with a counter
+// near `max_length`) with a Send button that becomes Stop while a reply streams. Enter sends,
+// Shift+Enter starts a new line. With `attachments` (multimodal chats) it also has an attach
+// button and the chips of attached files.
 import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 
@@ -33,6 +34,7 @@ export class Composer {
       if (!e.clipboardData.types.includes("text/plain")) e.preventDefault();
       this.attachments.add(files);
     });
+    this.counter = h("span", { class: "cs-counter", id: "cs-counter", hidden: true });
     this.actions = h("div", { class: "cs-composer-actions" });
     this.form = h("form", { class: "cs-composer", novalidate: true });
     this.form.addEventListener("submit", (e) => {
@@ -55,8 +57,15 @@ export class Composer {
    * a running reply's Stop button stay as they are. `attachments` (multimodal chats) adds the attach
    * button and the chips of attached files.
    */
-  configure({ placeholder, submitBtn = true, stopBtn = true, attachments = null }) {
+  configure({ placeholder, submitBtn = true, stopBtn = true, attachments = null, lines = 1, maxLines = 20, maxLength = null }) {
     this.input.placeholder = placeholder || "Type a message\u2026";
+    lines = Number.isInteger(lines) && lines > 0 ? lines : 1;
+    this.input.rows = lines;
+    this.input.style.setProperty("--cs-lines", lines);
+    this.input.style.setProperty("--cs-max-lines", Math.max(lines, Number.isInteger(maxLines) && maxLines > 0 ? maxLines : 20));
+    this.maxLength = Number.isInteger(maxLength) && maxLength > 0 ? maxLength : null;
+    if (this.maxLength) this.input.maxLength = this.maxLength;
+    else this.input.removeAttribute("maxlength");
     const buttons = JSON.stringify([submitBtn, stopBtn]);
     const hadFocus = !!this.send && (document.activeElement === this.send || document.activeElement === this.stop);
     if (buttons !== this.buttons) {
@@ -70,7 +79,7 @@ export class Composer {
     }
     this.attachments = attachments;
     this.form.classList.toggle("cs-composer-files", !!attachments);
-    syncChildren(this.form, [...(attachments ? [attachments.list, attachments.button, attachments.picker] : []), this.input, this.actions]);
+    syncChildren(this.form, [...(attachments ? [attachments.list, attachments.button, attachments.picker] : []), this.input, this.counter, this.actions]);
     syncChildren(this.inner, [this.form, attachments && attachments.errors, this.hint]);
     this.setBusy(this.busy);
     if (hadFocus && !this.actions.contains(document.activeElement)) {
@@ -83,15 +92,30 @@ export class Composer {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       this.submit();
-    } else if (e.key === "Escape" && this.busy && this.stop.dataset.enabled === "true") {
-      e.preventDefault();
-      this.onStop();
     }
+  }
+
+  /** Whether Escape (anywhere on the page) may stop a streaming reply. */
+  get canStop() {
+    return this.busy && this.stop.dataset.enabled === "true";
   }
 
   get ready() {
     const files = this.attachments ? this.attachments.items.length : 0;
-    return !this.busy && !(this.attachments && this.attachments.uploading) && (!!this.input.value.trim() || files > 0);
+    const length = this.input.value.length;
+    return !this.busy && !(this.attachments && this.attachments.uploading) && (!!this.input.value.trim() || files > 0) && !(this.maxLength && length > this.maxLength);
+  }
+
+  /** Puts text (and files, multimodal) back in the composer: Undo, or an example that only fills. */
+  fill(text, files = []) {
+    this.input.value = text;
+    if (this.attachments) {
+      this.attachments.clear();
+      this.attachments.restore(files);
+    }
+    this.refresh();
+    this.input.focus();
+    this.input.setSelectionRange(text.length, text.length);
   }
 
   submit() {
@@ -119,6 +143,14 @@ export class Composer {
 
   refresh() {
     this.send.disabled = !this.ready;
+    // The counter shows once the text passes 80% of max_length.
+    const length = this.input.value.length;
+    const near = !!this.maxLength && length >= this.maxLength * 0.8;
+    this.counter.hidden = !near;
+    this.counter.textContent = near ? `${length}/${this.maxLength}` : "";
+    this.counter.classList.toggle("cs-counter-full", near && length >= this.maxLength);
+    if (near) this.input.setAttribute("aria-describedby", "cs-counter");
+    else this.input.removeAttribute("aria-describedby");
     if (this.attachments) this.send.title = this.attachments.uploading ? "Waiting for the upload to finish" : this.sendTitle;
     // Grow with the text up to the CSS max-height, then scroll inside.
     if (!this.input.isConnected) return;

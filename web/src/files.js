@@ -80,6 +80,13 @@ export function fileCard(file, url) {
   ]);
 }
 
+/** A download button for a file shown as media (hidden when `allow_file_downloads` is false). */
+export function downloadButton(file) {
+  const url = safeUrl(file.url);
+  const name = fileName(file);
+  return url ? h("a", { class: "cs-dl cs-dl-over", href: url, download: name, ...LINK, "aria-label": `Download ${name}`, title: "Download" }, [icon("download")]) : "";
+}
+
 /** Shows a FileData by kind: <img>, an audio player, a <video> or a download card. */
 export function renderFile(file, { alt = "", kind = mediaKind(file) } = {}) {
   const url = safeUrl(file.url);
@@ -91,7 +98,7 @@ export function renderFile(file, { alt = "", kind = mediaKind(file) } = {}) {
       h("div", { class: "cs-audio-head" }, [
         h("span", { class: "cs-audio-icon", "aria-hidden": "true" }, [icon("music")]),
         h("span", { class: "cs-file-name", text: name }),
-        h("a", { class: "cs-icon-btn", href: url, download: name, ...LINK, "aria-label": `Download ${name}`, title: "Download" }, [icon("download")]),
+        h("a", { class: "cs-icon-btn cs-dl", href: url, download: name, ...LINK, "aria-label": `Download ${name}`, title: "Download" }, [icon("download")]),
       ]),
       h("audio", { src: url, controls: true, preload: "metadata", "aria-label": alt || name }),
     ]);

@@ -1,20 +1,27 @@
-// The header: the title (plain text), the description (sanitized Markdown), Clear and the
-// colour-scheme toggle. `set` changes the title and description in place (live reload).
-import { h, syncChildren } from "./dom.js";
+// The header: the conversations toggle (save_history), the title (plain text), the description
+// (sanitized Markdown), Copy conversation, Clear and the colour-scheme toggle. `set` changes the
+// title and description in place (live reload).
+import { copyText, flashCopied, h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { renderInto } from "./markdown.js";
 import { colorSchemeToggle } from "./theme.js";
 
 export class Header {
-  constructor({ title, description, onClear }) {
+  constructor({ title, description, onClear, copyAll }) {
     this.heading = h("div", { class: "cs-heading" });
+    this.copyAll = h("button", { type: "button", class: "cs-icon-btn cs-copy-all", "aria-label": "Copy conversation", title: "Copy conversation", hidden: true }, [
+      icon("copy"),
+      icon("check"),
+    ]);
+    this.copyAll.addEventListener("click", async () => flashCopied(this.copyAll, await copyText(copyAll())));
     this.clear = h("button", { type: "button", class: "cs-tool cs-clear", "aria-label": "Clear", title: "Clear the conversation", hidden: true }, [
       icon("clear"),
       h("span", { class: "cs-tool-text", text: "Clear" }),
     ]);
     this.clear.addEventListener("click", () => onClear());
+    this.start = h("div", { class: "cs-header-start" });
     this.el = h("header", { class: "cs-header" }, [
-      h("div", { class: "cs-header-inner" }, [this.heading, h("div", { class: "cs-tools" }, [this.clear, colorSchemeToggle()])]),
+      h("div", { class: "cs-header-inner" }, [this.start, this.heading, h("div", { class: "cs-tools" }, [this.copyAll, this.clear, colorSchemeToggle()])]),
     ]);
     this.set({ title, description });
   }

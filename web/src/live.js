@@ -3,6 +3,7 @@
 // next `reload` removes. <html data-revision> holds the revision of the config the page shows.
 import { focusVisible, h } from "./dom.js";
 import { icon } from "./icons.js";
+import { prepare } from "./lazy.js";
 
 const TITLE = "Config error \u2014 the app keeps running the last good version";
 
@@ -110,6 +111,7 @@ export function followConfig(root, chat, config) {
   let source = null;
   let timer = 0;
   let failures = 0;
+  let applying = Promise.resolve();
 
   const connect = () => {
     clearTimeout(timer);
@@ -126,26 +128,29 @@ export function followConfig(root, chat, config) {
     es.addEventListener("reload", (e) => {
       const data = parse(e.data);
       if (!data || !data.config || typeof data.config !== "object") return;
-      try {
-        chat.apply(data.config);
-      } catch (err) {
-        console.error("chatserve: could not apply the new config", err);
-        return;
-      }
-      overlay.hide();
-      revision = data.revision ?? data.config.revision ?? revision;
-      markRevision(revision);
-      const next = data.config.api ? data.config.api.events : null;
-      if (next !== events) {
-        events = next;
-        connect();
-      }
+      // In order, each once the parts of the page it needs have loaded (at once when they have).
+      applying = applying.then(() => prepare(data.config)).then(() => {
+        try {
+          chat.apply(data.config);
+        } catch (err) {
+          console.error("chatserve: could not apply the new config", err);
+          return;
+        }
+        overlay.hide();
+        revision = data.revision ?? data.config.revision ?? revision;
+        markRevision(revision);
+        const next = data.config.api ? data.config.api.events : null;
+        if (next !== events) {
+          events = next;
+          connect();
+        }
+      });
     });
     // Both the server's `event: error` (a MessageEvent with data) and connection failures.
     es.addEventListener("error", (e) => {
       if (typeof e.data === "string") {
         const data = parse(e.data);
-        if (data) overlay.show(root, data.problems);
+        if (data) applying = applying.then(() => overlay.show(root, data.problems));
       } else if (es.readyState === EventSource.CLOSED && source === es) {
         failures = Math.min(failures + 1, 6);
         timer = setTimeout(connect, 1000 * 2 ** failures);

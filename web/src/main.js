@@ -1,7 +1,9 @@
-// Boot: set the colour scheme before the first paint, then build the page from the config that
-// the server embedded in the page (or, when it is missing, from GET api/config), then follow
-// config changes (live reload) when the server offers them.
+// Boot (scheme.js has set the colour scheme before the first paint): build the page from the
+// config that the server embedded in the page (or, when it is missing, from GET api/config), once
+// the parts it needs have loaded, then follow config changes (live reload) when the server
+// offers them.
 import { mountChat } from "./chat.js";
+import { prepare } from "./lazy.js";
 import { followConfig, markRevision } from "./live.js";
 import { initColorScheme } from "./theme.js";
 
@@ -28,6 +30,7 @@ async function fetchedConfig() {
 
 async function boot() {
   const config = embeddedConfig() || (await fetchedConfig());
+  await prepare(config);
   const root = document.getElementById("app");
   const chat = mountChat(root, config);
   markRevision(config.revision);

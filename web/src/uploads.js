@@ -101,12 +101,11 @@ export class Attachments {
     this.changed();
   }
 
-  upload(file) {
-    const name = file.name || "file";
-    const item = { file, name };
+  // A chip for a file (uploading, or already uploaded), added to the list.
+  chip(item, kind) {
+    const { name } = item;
     const remove = h("button", { type: "button", class: "cs-chip-remove", "aria-label": `Remove ${name}`, title: `Remove ${name}` }, [icon("x")]);
     remove.addEventListener("click", () => this.remove(item, true));
-    const kind = mediaKind({ mime_type: file.type, name });
     item.thumb = h("span", { class: "cs-chip-thumb", "aria-hidden": "true" }, [icon({ audio: "music", video: "play" }[kind] || "file")]);
     item.meta = h("span", { class: "cs-chip-meta", text: "Uploading\u2026" });
     item.bar = h("span", { class: "cs-chip-bar", role: "progressbar", "aria-label": `Uploading ${name}`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, [h("i")]);
@@ -118,6 +117,24 @@ export class Attachments {
     ]);
     this.items.push(item);
     this.list.append(item.el);
+  }
+
+  /** Attaches files that are already on the server (FileData): Undo, or an example that only fills. */
+  restore(files) {
+    for (const data of Array.isArray(files) ? files : []) {
+      if (!data || data.id == null || !safeUrl(data.url)) continue;
+      if (this.single) for (const item of [...this.items]) this.remove(item, false);
+      const item = { file: { type: data.mime_type, size: data.size }, name: fileName(data) };
+      this.chip(item, mediaKind(data));
+      this.uploaded(item, data);
+    }
+    this.changed();
+  }
+
+  upload(file) {
+    const name = file.name || "file";
+    const item = { file, name };
+    this.chip(item, mediaKind({ mime_type: file.type, name }));
 
     const xhr = new XMLHttpRequest();
     item.xhr = xhr;

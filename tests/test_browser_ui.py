@@ -1,0 +1,173 @@
+"""Gradio-level UI options in Chromium: each key's visible effect on a real page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+UI_PY = """
+def echo(message, history):
+    return f"echo: {message} ({len(history)} in history)"
+
+
+def markdown(message, history):
+    code = "```python\\ndef f():\\n    return 1\\n```"
+    return f"**bold** line one\\nline two\\n\\n{code}\\n\\n$$x^2$$"
+"""
+
+
+@pytest.fixture
+def open_ui(write_config, live_server, new_page):
+    def open_page(yaml: str, **context) -> Page:
+        server = live_server(write_config(yaml, bot_py=UI_PY))
+        page = new_page(**context)
+        page.goto(server.url)
+        return page
+
+    return open_page
+
+
+def log(page: Page):
+    return page.get_by_role("log")
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def css_var(page: Page, name: str) -> str:
+    script = f"getComputedStyle(document.documentElement).getPropertyValue('{name}').trim()"
+    return page.evaluate(script)
+
+
+def test_custom_theme_css_and_js(open_ui) -> None:
+    page = open_ui(
+        'fn: bot.py:echo\ntheme: {base: ocean, primary: "#ff0055", radius: 3px}\n'
+        'css: "body { letter-spacing: 0.5px; }"\n'
+        "js: \"() => document.body.classList.add('custom-js-ran')\"\n"
+    )
+    expect(page.locator("html")).to_have_attribute("data-theme", "ocean")
+    assert css_var(page, "--cs-accent") == "#ff0055"
+    assert css_var(page, "--cs-radius") == "3px"
+    assert page.evaluate("getComputedStyle(document.body).letterSpacing") == "0.5px"
+    expect(page.locator("body")).to_have_class("custom-js-ran")
+
+
+def test_markdown_code_highlighting_and_math(open_ui) -> None:
+    page = open_ui("fn: bot.py:markdown\n")
+    send(page, "x")
+    expect(log(page).locator("strong", has_text="bold")).to_be_visible()
+    expect(log(page).locator("br")).not_to_have_count(0)  # line_breaks
+    expect(log(page).locator(".katex")).not_to_have_count(0)
+    code = log(page).locator("pre code")
+    expect(code.locator("span")).not_to_have_count(0)  # highlighted tokens
+
+
+def test_render_markdown_off_and_no_math(open_ui) -> None:
+    page = open_ui("fn: bot.py:markdown\nchatbot: {render_markdown: false, latex_delimiters: []}\n")
+    send(page, "x")
+    expect(log(page)).to_contain_text("**bold**")
+    expect(log(page).locator("strong")).to_have_count(0)
+    expect(log(page).locator(".katex")).to_have_count(0)
+
+
+def test_panel_layout_avatars_and_rtl(open_ui, tmp_path: Path) -> None:
+    png = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
+    (tmp_path / "me.png").write_bytes(png.read_bytes())
+    page = open_ui(
+        "fn: bot.py:echo\nchatbot: {layout: panel, avatar_images: [me.png, null], rtl: true}\n"
+    )
+    send(page, "hello")
+    expect(log(page)).to_contain_text("echo: hello")
+    expect(log(page).locator("img[src*='api/files/']")).not_to_have_count(0)
+    assert log(page).evaluate("el => getComputedStyle(el).direction") == "rtl" or (
+        log(page).locator("[dir=rtl]").count() > 0
+    )
+
+
+def test_textbox_lines_counter_and_button_text(open_ui) -> None:
+    page = open_ui("fn: bot.py:echo\ntextbox: {lines: 3, max_length: 20, submit_btn: Ask}\n")
+    box = page.get_by_label("Message")
+    expect(box).to_have_attribute("rows", "3")
+    box.fill("x" * 19)
+    expect(page.get_by_text("19/20")).to_be_visible()
+    expect(page.get_by_role("button", name="Ask")).to_be_visible()
+
+
+def test_retry_undo_and_edit(open_ui) -> None:
+    page = open_ui("fn: bot.py:echo\neditable: true\n")
+    send(page, "first")
+    expect(log(page)).to_contain_text("echo: first (0 in history)")
+    send(page, "second")
+    expect(log(page)).to_contain_text("echo: second (2 in history)")
+    page.get_by_role("button", name="Retry").click()
+    expect(log(page).get_by_text("echo: second (2 in history)")).to_have_count(1)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Message")).to_have_value("second")
+    expect(log(page)).not_to_contain_text("echo: second")
+    page.get_by_role("button", name="Edit").first.click()
+    editor = log(page).get_by_role("textbox")
+    editor.fill("changed")
+    log(page).get_by_role("button", name="Save").click()
+    expect(log(page)).to_contain_text("echo: changed (0 in history)")
+    expect(log(page)).not_to_contain_text("echo: first")
+
+
+def test_examples_labels_and_fill_only(open_ui) -> None:
+    page = open_ui(
+        "fn: bot.py:echo\nexamples: [the long example text]\nexample_labels: [Short]\n"
+        "run_examples_on_click: false\n"
+    )
+    page.get_by_role("button", name="Short").click()
+    expect(page.get_by_label("Message")).to_have_value("the long example text")
+    expect(log(page)).not_to_contain_text("echo:")
+
+
+def test_thumbs_and_flag_menu_are_recorded(open_ui, tmp_path: Path) -> None:
+    page = open_ui(
+        "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
+    )
+    send(page, "rate me")
+    expect(log(page)).to_contain_text("echo: rate me")
+    like = log(page).get_by_role("button", name="Like", exact=True)
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "true")
+    log(page).get_by_role("button", name="Flag").click()
+    page.get_by_role("menuitemradio", name="Wrong").click()
+    flags = tmp_path / ".chatserve" / "flagged" / "flags.jsonl"
+    page.wait_for_timeout(300)
+    options = [json.loads(line)["option"] for line in flags.read_text().splitlines()]
+    assert options == ["Like", "Wrong"]
+
+
+def test_saved_history_survives_a_reload(open_ui) -> None:
+    page = open_ui("fn: bot.py:echo\nsave_history: true\n")
+    send(page, "remember me")
+    expect(log(page)).to_contain_text("echo: remember me")
+    page.reload()
+    page.get_by_role("button", name="remember me").click()
+    expect(log(page)).to_contain_text("echo: remember me")
+
+
+def test_fill_width_and_hidden_progress(open_ui) -> None:
+    page = open_ui("fn: bot.py:echo\nfill_width: true\n", viewport={"width": 1600, "height": 900})
+    width = log(page).bounding_box()["width"]
+    assert width > 1200
+
+
+def test_no_horizontal_overflow_at_phone_size(open_ui) -> None:
+    page = open_ui(
+        "fn: bot.py:markdown\nsave_history: true\nflagging_mode: manual\neditable: true\n",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    send(page, "x")
+    expect(log(page).locator("strong")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

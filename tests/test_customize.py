@@ -1,0 +1,208 @@
+"""A bot's own look and its ratings: custom theme, css/head/js with a CSP that admits exactly
+them, avatars and icons, and `POST /api/flag` (append-only)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from chatserve.bot import load
+from chatserve.errors import ConfigError
+
+HISTORY = [
+    {"role": "user", "content": "hi"},
+    {"role": "assistant", "content": "hello"},
+    {"role": "assistant", "content": "anything else?"},
+]
+
+
+def test_custom_theme_becomes_css_for_both_schemes(client) -> None:
+    http = client(
+        """
+        fn: bot.py:echo
+        theme: {base: soft, primary: "#7c3aed", secondary: {light: "#eef", dark: "#223"},
+                font: "Inter, sans-serif", radius: 14px}
+        css: ".cs-header { letter-spacing: 1px; }"
+        """
+    )
+    config = http.get("/api/config").json()
+    assert config["theme"] == "soft"
+    css = config["theme_css"]
+    assert "--cs-accent: #7c3aed;" in css
+    assert "--cs-font: Inter, sans-serif;" in css
+    assert "--cs-radius-sm: calc(14px / 2);" in css
+    light, dark = css.split('[data-color-scheme="dark"]')
+    assert "--cs-user-bg: #eef;" in light and "--cs-user-bg: #223;" in dark
+    assert css.endswith(".cs-header { letter-spacing: 1px; }")
+
+
+@pytest.mark.parametrize(
+    ("theme", "message"),
+    [
+        ('{primary: "red; } body { display: none"}', "theme.primary: must be a CSS colour"),
+        ('{font: "x; } * { color: red"}', "theme.font: must be a font stack"),
+        ("{radius: 2vh}", "theme.radius: must be a length"),
+        ("{base: neon}", "theme.base: must be one of"),
+    ],
+)
+def test_theme_values_cannot_inject_css(tmp_path: Path, theme: str, message: str) -> None:
+    (tmp_path / "bot.py").write_text("def echo(m, h):\n    return m\n")
+    path = tmp_path / "bot.yaml"
+    path.write_text(f"fn: bot.py:echo\ntheme: {theme}\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    [problem] = caught.value.problems
+    assert f"{problem.path}: {problem.message}".startswith(message)
+
+
+def test_css_paths_head_and_js_reach_the_page_with_a_matching_csp(client, tmp_path: Path) -> None:
+    (tmp_path / "extra.css").write_text("body { outline: 1px solid red; }")
+    (tmp_path / "meta.html").write_text('<meta name="robots" content="noindex">')
+    inline = "window.analytics = 1;"
+    http = client(
+        f"""
+        fn: bot.py:echo
+        css_paths: extra.css
+        head: |
+          <script src="https://cdn.example.com/a.js"></script>
+          <script>{inline}</script>
+          <link rel="stylesheet" href="https://fonts.example.com/css">
+        head_paths: [meta.html]
+        js: "() => document.body.classList.add('custom')"
+        """
+    )
+    page = http.get("/")
+    text = page.text
+    assert "body { outline: 1px solid red; }" in http.get("/api/config").json()["theme_css"]
+    csp = page.headers["content-security-policy"]
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"script-src 'self' https://cdn.example.com 'sha256-{digest}';" in csp
+    assert "style-src 'self' 'unsafe-inline' https://fonts.example.com;" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "<!--chatserve:head-->" not in text  # the template's marker was filled
+    assert '<meta name="robots" content="noindex">' in text
+    assert '<script defer src="assets/custom.js?r=1">' in text
+    script = http.get("/assets/custom.js?r=1")
+    assert script.text == "(() => document.body.classList.add('custom'))();\n"
+    assert script.headers["content-type"].startswith("text/javascript")
+
+
+def test_without_customization_the_csp_stays_strict(client) -> None:
+    csp = client("fn: bot.py:echo\n").get("/").headers["content-security-policy"]
+    assert "script-src 'self';" in csp
+    assert "custom.js" not in client("fn: bot.py:echo\n").get("/").text
+
+
+def test_custom_css_cannot_close_its_style_element(client) -> None:
+    page = client('fn: bot.py:echo\ncss: "</style><script>alert(1)</script>"\n').get("/").text
+
+    class Scripts(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.found = False, []
+
+        def handle_starttag(self, tag, attrs) -> None:
+            self.inside = tag == "script" and ("type", "application/json") not in attrs
+
+        def handle_data(self, data) -> None:
+            if self.inside:
+                self.found.append(data)
+
+    scripts = Scripts()
+    scripts.feed(page)
+    assert not [code for code in scripts.found if "alert" in code]
+
+
+def test_avatars_and_icons_are_served_by_id(client, tmp_path: Path) -> None:
+    (tmp_path / "me.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    http = client(
+        """
+        fn: bot.py:echo
+        chatbot: {avatar_images: [me.png, "https://example.com/bot.png"]}
+        examples: [a]
+        example_labels: [The letter A]
+        example_icons: [me.png]
+        """
+    )
+    config = http.get("/api/config").json()
+    user, bot = config["chatbot"]["avatar_images"]
+    assert bot == "https://example.com/bot.png"
+    assert user.startswith("api/files/")
+    assert http.get("/" + user).content == b"\x89PNG\r\n\x1a\n"
+    assert config["examples"][0]["label"] == "The letter A"
+    assert config["examples"][0]["icon"] == user
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        ("css_paths: [../outside.css]", "css_paths[0]: file '../outside.css' is outside"),
+        ("head_paths: [nope.html]", "head_paths[0]: file 'nope.html' not found"),
+        ("examples: [a, b]\nexample_labels: [A]", "example_labels: needs one entry per example"),
+    ],
+)
+def test_named_files_and_labels_are_checked(tmp_path: Path, yaml: str, message: str) -> None:
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (tmp_path / "outside.css").write_text("body {}")
+    (inner / "bot.py").write_text("def echo(m, h):\n    return m\n")
+    path = inner / "bot.yaml"
+    path.write_text(f"fn: bot.py:echo\n{yaml}\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    [problem] = caught.value.problems
+    assert f"{problem.path}: {problem.message}".startswith(message)
+
+
+def test_flags_are_appended_and_never_rewritten(client, tmp_path: Path) -> None:
+    http = client(
+        "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
+    )
+    for option in ("Like", None, "Wrong"):
+        response = http.post("/api/flag", json={"history": HISTORY, "index": 1, "option": option})
+        assert (response.status_code, response.json()) == (200, {"ok": True})
+    lines = (tmp_path / ".chatserve" / "flagged" / "flags.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["option"] for r in records] == ["Like", None, "Wrong"]
+    assert records[0]["message"] == {"role": "assistant", "content": "hello"}
+    assert records[0]["conversation"] == HISTORY
+    assert records[0]["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"history": HISTORY, "index": 1, "option": "Love"}, 422),
+        ({"history": HISTORY, "index": 0, "option": "Like"}, 422),  # a user message
+        ({"history": HISTORY, "index": 7, "option": "Like"}, 422),
+        ({"history": HISTORY, "index": 1, "option": "Like", "extra": 1}, 422),
+    ],
+)
+def test_bad_flags_are_refused(client, body: dict, status: int) -> None:
+    http = client("fn: bot.py:echo\nflagging_mode: manual\n")
+    assert http.post("/api/flag", json=body).status_code == status
+
+
+def test_flagging_off_is_403(client) -> None:
+    response = client("fn: bot.py:echo\n").post(
+        "/api/flag", json={"history": HISTORY, "index": 1, "option": "Like"}
+    )
+    assert response.status_code == 403
+
+
+def test_flag_needs_json_from_this_site(client) -> None:
+    http = client("fn: bot.py:echo\nflagging_mode: manual\n")
+    body = json.dumps({"history": HISTORY, "index": 1, "option": "Like"})
+    form = http.post("/api/flag", content=body, headers={"Content-Type": "text/plain"})
+    assert form.status_code == 415
+    cross = http.post(
+        "/api/flag",
+        content=body,
+        headers={"Content-Type": "application/json", "Origin": "https://evil.example"},
+    )
+    assert cross.status_code == 403

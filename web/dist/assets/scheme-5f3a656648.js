@@ -1,0 +1,1 @@
+(()=>{var e=null;try{e=localStorage.getItem("chatserve:color-scheme")}catch{}e!=="light"&&e!=="dark"&&(e="system");var t=document.documentElement;t.dataset.colorScheme=e==="system"?matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light":e;t.dataset.colorSchemeChoice=e;})();

@@ -1,0 +1,47 @@
+// Examples with additional inputs: a table under the chat, always visible; picking a row sets
+// the inputs to its values and sends its message. Loaded with the inputs.
+import { h } from "./dom.js";
+import { fileBadge, title } from "./examples.js";
+import { icon } from "./icons.js";
+import { choicesOf, same } from "./inputs.js";
+
+// How an input's value reads in the table: choice labels, Yes/No, lists joined.
+function display(spec, value) {
+  if (value == null || value === "") return "\u2014";
+  if (spec.type === "checkbox") return value ? "Yes" : "No";
+  const choices = choicesOf(spec);
+  const label = (v) => {
+    const choice = choices.find((c) => same(c.value, v));
+    return choice ? choice.label : typeof v === "object" ? JSON.stringify(v) : String(v);
+  };
+  if (Array.isArray(value)) return value.length ? value.map(label).join(", ") : "\u2014";
+  return label(value);
+}
+
+export class ExamplesTable {
+  constructor({ examples, inputs, onPick }) {
+    const head = h("tr", {}, [h("th", { scope: "col", text: "Message" }), ...inputs.map((spec) => h("th", { scope: "col", text: spec.label || spec.type }))]);
+    const body = h("tbody");
+    for (const example of examples) {
+      const pick = (event) => onPick(example, event);
+      const button = h("button", { type: "button", class: "cs-xrow" }, [h("span", { text: title(example) }), fileBadge(example.files)]);
+      button.addEventListener("click", (event) => {
+        event.stopPropagation();
+        pick(event);
+      });
+      const row = h("tr", {}, [
+        h("td", {}, [button]),
+        ...inputs.map((spec, i) =>
+          h("td", { class: spec.type === "textbox" ? "cs-xtable-wrap" : null, text: display(spec, example.inputs ? example.inputs[i] : undefined) }),
+        ),
+      ]);
+      // The whole row is a target for the pointer; the button is the keyboard's way in.
+      row.addEventListener("click", pick);
+      body.append(row);
+    }
+    this.el = h("section", { class: "cs-xtable", "aria-labelledby": "cs-xtable-title" }, [
+      h("h2", { class: "cs-xtable-title", id: "cs-xtable-title" }, [icon("send"), h("span", { text: "Examples" })]),
+      h("div", { class: "cs-table cs-xtable-scroll" }, [h("table", {}, [h("thead", {}, [head]), body])]),
+    ]);
+  }
+}
