@@ -84,7 +84,8 @@ export class History {
 
   write(conversations) {
     // Full storage: the oldest conversations go first.
-    for (let keep = conversations.length; keep > 0; keep -= Math.max(1, Math.ceil(keep / 4))) {
+    // An empty list is written too: deleting the last conversation must stick.
+    for (let keep = conversations.length; keep >= 0; keep -= Math.max(1, Math.ceil(keep / 4))) {
       try {
         localStorage.setItem(KEY, JSON.stringify(conversations.slice(0, keep)));
         break;

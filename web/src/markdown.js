@@ -9,8 +9,10 @@ import { icon } from "./icons.js";
 import { part } from "./lazy.js";
 
 const STRICT = {
-  // Page-wide <style> and interactive form parts have no place inside a chat message.
+  // Page-wide <style> and interactive form parts have no place inside a chat message, and a
+  // style attribute could dress a message up as the page's own controls.
   FORBID_TAGS: ["style", "form", "button", "textarea", "select", "option", "dialog"],
+  FORBID_ATTR: ["style"],
   RETURN_DOM_FRAGMENT: true,
 };
 // `sanitize_html: false`: DOMPurify's own defaults (styles allowed; scripts and handlers still go).
