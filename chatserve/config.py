@@ -268,8 +268,8 @@ class Config(Model):
 
     theme: Literal[THEMES] | CustomTheme = "default"  # type: ignore[valid-type]
     """A built-in theme, or a mapping `{base, primary, secondary, neutral, font, font_mono,
-    radius}` that adjusts one. Each has a light and a dark mode; the page follows the system
-    setting unless the visitor picks one with the toggle in the header."""
+    radius, spacing}` that adjusts one. Each has a light and a dark mode; the page follows
+    the system setting unless the visitor picks one with the toggle in the header."""
 
     css: str | None = None
     """CSS added to the page after the app's own (see the `--cs-*` properties)."""

@@ -60,6 +60,8 @@ class CustomTheme(BaseModel):
     """Font stack for code."""
     radius: str | None = None
     """Corner radius of bubbles, the message box and cards, e.g. `16px`; small corners are half."""
+    spacing: Literal["sm", "md", "lg"] | None = None
+    """Room between and inside messages: `sm` (compact), `md` (as designed) or `lg` (airy)."""
 
     @field_validator("primary", "secondary", "neutral")
     @classmethod
@@ -101,6 +103,8 @@ class CustomTheme(BaseModel):
         if self.radius:
             light["--cs-radius"] = self.radius
             light["--cs-radius-sm"] = f"calc({self.radius} / 2)"
+        if self.spacing:
+            light["--cs-space"] = _SPACING[self.spacing]
         rules = [_rule(_LIGHT, light)]
         dark_only = {k: v for k, v in dark.items() if light.get(k) != v}
         if dark_only:
@@ -113,6 +117,9 @@ _COLOR_PROPERTIES = {
     "secondary": ("--cs-user-bg",),
     "neutral": ("--cs-surface",),
 }
+
+
+_SPACING = {"sm": "0.7", "md": "1", "lg": "1.4"}
 
 
 def _rule(selector: str, properties: dict[str, str]) -> str:

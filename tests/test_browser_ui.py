@@ -171,3 +171,14 @@ def test_no_horizontal_overflow_at_phone_size(open_ui) -> None:
     send(page, "x")
     expect(log(page).locator("strong")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize(("spacing", "gap"), [("sm", 16.8), ("lg", 33.6)])
+def test_custom_theme_spacing(open_ui, spacing: str, gap: float) -> None:
+    page = open_ui(f"fn: bot.py:echo\ntheme: {{spacing: {spacing}}}\n")
+    send(page, "one")
+    send(page, "two")
+    expect(log(page)).to_contain_text("echo: two")
+    turns = log(page).locator(":scope > * > *")
+    first, second = turns.nth(0).bounding_box(), turns.nth(1).bounding_box()
+    assert second["y"] - (first["y"] + first["height"]) == pytest.approx(gap, abs=0.5)
