@@ -182,3 +182,53 @@ def test_custom_theme_spacing(open_ui, spacing: str, gap: float) -> None:
     turns = log(page).locator(":scope > * > *")
     first, second = turns.nth(0).bounding_box(), turns.nth(1).bounding_box()
     assert second["y"] - (first["y"] + first["height"]) == pytest.approx(gap, abs=0.5)
+
+
+FILES_PY = """
+import time
+
+
+def describe(message, history):
+    return f"{message['text']} with {len(message['files'])} file(s)"
+
+
+def slow(message, history):
+    for i in range(1000):
+        time.sleep(0.05)
+        yield f"step {i}"
+"""
+
+
+def test_edit_keeps_the_turns_files_and_can_be_stopped(write_config, live_server, new_page) -> None:
+    png = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
+    server = live_server(
+        write_config("fn: bot.py:describe\nmultimodal: true\neditable: true\n", bot_py=FILES_PY)
+    )
+    page = new_page()
+    page.goto(server.url)
+    page.locator("input[type=file]").set_input_files(str(png))
+    send(page, "look")
+    expect(log(page)).to_contain_text("look with 1 file(s)")
+    log(page).get_by_role("button", name="Edit").click()
+    log(page).get_by_role("textbox").fill("look again")
+    log(page).get_by_role("button", name="Save").click()
+    expect(log(page)).to_contain_text("look again with 1 file(s)")
+    expect(log(page)).not_to_contain_text("look with 1 file(s)")
+
+
+def test_a_running_edit_can_be_stopped(write_config, live_server, new_page) -> None:
+    server = live_server(write_config("fn: bot.py:slow\neditable: true\n", bot_py=FILES_PY))
+    page = new_page()
+    page.goto(server.url)
+    send(page, "first")
+    expect(log(page)).to_contain_text("step 1")
+    page.get_by_role("button", name="Stop").click()
+    log(page).get_by_role("button", name="Edit").click()
+    log(page).get_by_role("textbox").fill("edited")
+    log(page).get_by_role("button", name="Save").click()
+    expect(log(page)).to_contain_text("step 1")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    shown = log(page).inner_text()
+    page.wait_for_timeout(300)
+    assert log(page).inner_text() == shown
