@@ -20,17 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from servers import Subject, launch
+from servers import CHROMIUM_ARGS, Subject, launch
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WATCH_REVISION = """() => { window.applied = new Promise((resolve) => {
     const root = document.documentElement;
     const start = root.dataset.revision;

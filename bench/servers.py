@@ -23,6 +23,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+"""Debian's Chromium, headless and quiet, for the benchmarks that drive a page."""
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 

@@ -21,17 +21,9 @@ import statistics
 import sys
 from pathlib import Path
 
-from servers import Subject, launch
+from servers import CHROMIUM_ARGS, Subject, launch
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Start counting frames and wait for the first and the last token of the reply to show.
 MEASURE = """async (last) => {
     const log = document.querySelector('[role=log]');

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:
@@ -122,3 +123,14 @@ class EventReader:
                 elif not line.startswith(":") and ": " in line:
                     key, value = line.split(": ", 1)
                     fields[key] = value
+
+
+def log(page: Page):
+    """The message list."""
+    return page.get_by_role("log")
+
+
+def send(page: Page, text: str) -> None:
+    """Type a message and press Send, as a person would."""
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import log, send
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -17,15 +18,6 @@ def open_bot(write_config, live_server, new_page, yaml: str, **context) -> Page:
     page = new_page(**context)
     page.goto(server.url)
     return page
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
-
-
-def log(page: Page):
-    return page.get_by_role("log")
 
 
 def test_page_shows_the_config(write_config, live_server, new_page) -> None:

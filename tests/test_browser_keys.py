@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import log, send
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -100,15 +101,6 @@ def open_ui(write_config, live_server, new_page, tmp_path: Path):
         return page
 
     return open_page
-
-
-def log(page: Page):
-    return page.get_by_role("log")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def height(page: Page) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import send
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -16,11 +17,6 @@ def open_bot(write_config, live_server, new_page, yaml: str) -> tuple[Page, Path
     page = new_page()
     page.goto(server.url)
     return page, path
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def test_a_good_edit_shows_up_without_a_reload_click(write_config, live_server, new_page) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SlotHolder
+from helpers import SlotHolder, log, send
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -25,15 +25,6 @@ def open_config(live_server, new_page):
         return page
 
     return open_page
-
-
-def log(page: Page):
-    return page.get_by_role("log")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def test_showcase_renders_every_kind_of_reply(open_config, tmp_path: Path) -> None:

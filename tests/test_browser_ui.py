@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import log, send
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -30,15 +31,6 @@ def open_ui(write_config, live_server, new_page):
         return page
 
     return open_page
-
-
-def log(page: Page):
-    return page.get_by_role("log")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def css_var(page: Page, name: str) -> str:
