@@ -21,6 +21,18 @@ HISTORY = [
 ]
 
 
+def only_problem(folder: Path, yaml: str) -> str:
+    """The single problem `load` reports for a bot in `folder` with these extra keys."""
+    folder.mkdir(exist_ok=True)
+    (folder / "bot.py").write_text("def echo(m, h):\n    return m\n")
+    path = folder / "bot.yaml"
+    path.write_text(f"fn: bot.py:echo\n{yaml}\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    [problem] = caught.value.problems
+    return f"{problem.path}: {problem.message}"
+
+
 def test_custom_theme_becomes_css_for_both_schemes(client) -> None:
     http = client(
         """
@@ -51,13 +63,7 @@ def test_custom_theme_becomes_css_for_both_schemes(client) -> None:
     ],
 )
 def test_theme_values_cannot_inject_css(tmp_path: Path, theme: str, message: str) -> None:
-    (tmp_path / "bot.py").write_text("def echo(m, h):\n    return m\n")
-    path = tmp_path / "bot.yaml"
-    path.write_text(f"fn: bot.py:echo\ntheme: {theme}\n")
-    with pytest.raises(ConfigError) as caught:
-        load(path)
-    [problem] = caught.value.problems
-    assert f"{problem.path}: {problem.message}".startswith(message)
+    assert only_problem(tmp_path, f"theme: {theme}").startswith(message)
 
 
 def test_css_paths_head_and_js_reach_the_page_with_a_matching_csp(client, tmp_path: Path) -> None:
@@ -147,16 +153,8 @@ def test_avatars_and_icons_are_served_by_id(client, tmp_path: Path) -> None:
     ],
 )
 def test_named_files_and_labels_are_checked(tmp_path: Path, yaml: str, message: str) -> None:
-    inner = tmp_path / "inner"
-    inner.mkdir()
     (tmp_path / "outside.css").write_text("body {}")
-    (inner / "bot.py").write_text("def echo(m, h):\n    return m\n")
-    path = inner / "bot.yaml"
-    path.write_text(f"fn: bot.py:echo\n{yaml}\n")
-    with pytest.raises(ConfigError) as caught:
-        load(path)
-    [problem] = caught.value.problems
-    assert f"{problem.path}: {problem.message}".startswith(message)
+    assert only_problem(tmp_path / "inner", yaml).startswith(message)
 
 
 def test_flags_are_appended_and_never_rewritten(client, tmp_path: Path) -> None:
