@@ -14,6 +14,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,10 @@ INLINE_TYPES = frozenset(
     }
 )
 """Types a browser shows without running anything; every other file is sent as a download."""
+
+
+Version = tuple[Path, int, int]
+"""A file as it is now: its resolved path, modification time (ns) and size."""
 
 
 class FileRefused(Error):
@@ -91,7 +96,8 @@ class FileStore:
         self.data_dir = data_dir
         self.roots = [data_dir, Path(tempfile.gettempdir()), *allowed_paths]
         self._files: dict[str, StoredFile] = {}
-        self._ids: dict[tuple[Path, str | None], str] = {}
+        self._ids: dict[tuple[Version, str | None], str] = {}
+        self._copies: dict[Version, Path] = {}
 
     def get(self, file_id: str, owner: str | None) -> StoredFile | None:
         """The file with this id if `owner` may use it; None otherwise (unknown ids alike)."""
@@ -125,10 +131,15 @@ class FileStore:
                         413, f"{name!r} is larger than the limit of {max_size:,} bytes."
                     )
                 out.write(chunk)
-        return self._add(StoredFile(file_id, path, name, mime_type, size, owner))
+        return self._add(StoredFile(file_id, path, name, mime_type, size, owner), _version(path))
 
     def register(self, path: str | Path, owner: str | None) -> StoredFile:
-        """A file the bot returned, if it lies where files may be served from."""
+        """A file the bot returned, if it lies where files may be served from.
+
+        A file from outside the data dir is copied into it (once per version of the file, the
+        copy shared by every client), so what a reply showed stays servable, can be flagged,
+        and is cleaned up by `delete_cache`.
+        """
         try:
             resolved = Path(path).resolve(strict=True)
         except (OSError, RuntimeError):
@@ -142,14 +153,27 @@ class FileStore:
                 f"The reply names a file chatserve may not serve ({resolved.name!r}): files must "
                 "be in the data dir, the temp dir or server.allowed_paths."
             )
-        known = self._ids.get((resolved, owner))
+        source = _version(resolved)
+        known = self._ids.get((source, owner))
         if known is not None:
             return self._files[known]
+        kept = self._keep(source)
         name = resolved.name
-        stored = StoredFile(
-            new_id(), resolved, name, guess_type(name), resolved.stat().st_size, owner
-        )
-        return self._add(stored)
+        stored = StoredFile(new_id(), kept, name, guess_type(name), source[2], owner)
+        return self._add(stored, source)
+
+    def _keep(self, source: Version) -> Path:
+        resolved = source[0]
+        if resolved.is_relative_to(self.data_dir.resolve()):
+            return resolved
+        copy = self._copies.get(source)
+        if copy is None or not copy.exists():
+            folder = self.data_dir / "files" / new_id()
+            folder.mkdir(parents=True)
+            copy = folder / resolved.name
+            shutil.copyfile(resolved, copy)
+            self._copies[source] = copy
+        return copy
 
     def write(
         self, content: bytes, name: str, owner: str | None, *, sandboxed_html: bool = False
@@ -163,30 +187,24 @@ class FileStore:
         stored = StoredFile(
             file_id, path, name, guess_type(name), len(content), owner, sandboxed_html
         )
-        return self._add(stored)
+        return self._add(stored, _version(path))
 
     def public(self, path: Path) -> StoredFile:
-        """A file anyone may read (an example's attachment), registered once."""
-        resolved = path.resolve()
-        known = self._ids.get((resolved, None))
+        """A file anyone may read (an example's attachment), registered once per version."""
+        source = _version(path.resolve())
+        known = self._ids.get((source, None))
         if known is not None:
             return self._files[known]
-        stored = StoredFile(
-            new_id(),
-            resolved,
-            resolved.name,
-            guess_type(resolved.name),
-            resolved.stat().st_size,
-            None,
-        )
-        return self._add(stored)
+        name = source[0].name
+        stored = StoredFile(new_id(), source[0], name, guess_type(name), source[2], None)
+        return self._add(stored, source)
 
-    def _add(self, stored: StoredFile) -> StoredFile:
+    def _add(self, stored: StoredFile, source: Version) -> StoredFile:
         record = self.data_dir / "registry" / f"{stored.id}.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_bytes(msgspec.json.encode(stored, enc_hook=str))
         self._files[stored.id] = stored
-        self._ids[(stored.path, stored.owner)] = stored.id
+        self._ids[(source, stored.owner)] = stored.id
         return stored
 
     def _read_record(self, file_id: str) -> StoredFile | None:
@@ -199,6 +217,11 @@ class FileStore:
         stored = msgspec.json.decode(data, type=StoredFile, dec_hook=_path)
         self._files[file_id] = stored
         return stored
+
+
+def _version(path: Path) -> Version:
+    stat = path.stat()
+    return (path, stat.st_mtime_ns, stat.st_size)
 
 
 def _path(kind: type, value: Any) -> Any:

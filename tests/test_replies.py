@@ -93,8 +93,19 @@ def test_file_shapes(store: FileStore, picture: Path, shape) -> None:
     assert data["name"] == "cat.png"
     assert data["mime_type"] == "image/png"
     assert data["url"] == f"api/files/{data['id']}"
-    assert store.get(data["id"], "alice").path == picture
+    kept = store.get(data["id"], "alice").path
+    assert kept.is_relative_to(store.data_dir) and kept.read_bytes() == picture.read_bytes()
     assert store.get(data["id"], "mallory") is None
+
+
+def test_a_returned_file_is_copied_once_per_version(store: FileStore, picture: Path) -> None:
+    first = store.register(picture, "alice")
+    assert store.register(picture, "alice") == first
+    assert store.register(picture, "bob").path == first.path  # one copy, one id per client
+    picture.write_bytes(b"a new picture")
+    second = store.register(picture, "alice")
+    assert second.id != first.id and second.path.read_bytes() == b"a new picture"
+    assert first.path.read_bytes() != b"a new picture"  # what the first reply showed stays
 
 
 def test_same_file_keeps_its_id_across_yields(store: FileStore, picture: Path) -> None:
