@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from litestar.params import FromPath
 from chatserve import __version__
 from chatserve.bot import Bot, load
 from chatserve.chat import chat
+from chatserve.cleanup import sweep_while_serving
 from chatserve.clients import client_id, new_client_cookie
 from chatserve.events import events
+from chatserve.examplecache import compute
 from chatserve.fileroutes import serve_file, upload_route
 from chatserve.files import FileStore
 from chatserve.flagging import flag
-from chatserve.holder import BotHolder
+from chatserve.flagstore import FlagStores
+from chatserve.holder import BotHolder, Served
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
 from chatserve.webui import Asset, WebUI
@@ -58,8 +62,8 @@ def create_app(
             events,
             flag,
         ],
-        state=State({"holder": holder}),
-        lifespan=[_worker_threads, _watcher],
+        state=State({"holder": holder, "flag_stores": FlagStores()}),
+        lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],
         before_request=check_request,
         after_request=security_headers,
         exception_handlers={HTTPException: _error_response, Exception: _error_response},
@@ -83,6 +87,14 @@ async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
+async def _flag_stores(app: Litestar) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        app.state.flag_stores.close()
+
+
+@asynccontextmanager
 async def _watcher(app: Litestar) -> AsyncIterator[None]:
     holder: BotHolder = app.state.holder
     if not holder.live:
@@ -97,6 +109,56 @@ async def _watcher(app: Litestar) -> AsyncIterator[None]:
         holder.close()
         stop.set()
         await task
+
+
+@asynccontextmanager
+async def _example_answers(app: Litestar) -> AsyncIterator[None]:
+    """`cache_mode: eager`: the answers are computed before the server takes requests, and
+    again in the background after each reload."""
+    holder: BotHolder = app.state.holder
+    await _compute_eager(holder.current, app.state.executor)
+    task = asyncio.create_task(_recompute_after_reloads(holder, app.state.executor))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def _recompute_after_reloads(holder: BotHolder, executor: ThreadPoolExecutor) -> None:
+    revision = holder.current.revision
+    while not holder.closing:
+        if holder.current.revision == revision:
+            await holder.changed.wait()
+            continue
+        revision = holder.current.revision
+        await _compute_eager(holder.current, executor)
+
+
+async def _compute_eager(served: Served, executor: ThreadPoolExecutor) -> None:
+    if served.examples is not None and served.examples.mode == "eager":
+        await compute(served.examples, executor)
+
+
+@asynccontextmanager
+async def _sweeper(app: Litestar) -> AsyncIterator[None]:
+    """`delete_cache`: sweeps the data dir in a worker thread while the server runs."""
+    holder: BotHolder = app.state.holder
+    sweeps = sweep_while_serving(holder, app.state.executor, partial(_examples_in_use, holder))
+    task = asyncio.create_task(sweeps)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def _examples_in_use(holder: BotHolder) -> set[str]:
+    """The `examples/<key>` folders of the bot being served: sweeps keep them."""
+    examples = holder.current.examples
+    return examples.keys() if examples is not None else set()
 
 
 @get("/", include_in_schema=False)

@@ -37,7 +37,7 @@ class Bot:
         return "/api/chat"
 
     def data_dir(self) -> Path:
-        return self.folder / (self.config.server.data_dir or DATA_DIR)
+        return data_dir(self.config, self.folder)
 
     def allowed_paths(self) -> list[Path]:
         return [self.folder / path for path in self.config.server.allowed_paths]
@@ -74,6 +74,20 @@ class Bot:
             except InvalidInput as exc:
                 raise InvalidInput(f"Input {index + 1} ({label}): {exc}.") from None
         return checked
+
+
+def data_dir(config: Config, folder: Path) -> Path:
+    """Where the server keeps uploads, the bot's files and its caches."""
+    return folder / (config.server.data_dir or DATA_DIR)
+
+
+def flagging_dir(config: Config, folder: Path) -> Path:
+    """Where the flag store of this config lives."""
+    return (
+        folder / config.flagging_dir
+        if config.flagging_dir
+        else data_dir(config, folder) / "flagged"
+    )
 
 
 def load(path: str | Path) -> Bot:

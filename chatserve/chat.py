@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -17,6 +19,7 @@ from litestar.response import Stream
 from chatserve.bot import Bot
 from chatserve.clients import client_id
 from chatserve.errors import Error
+from chatserve.examplecache import Answer, Example, ExampleCache
 from chatserve.files import FileRefused
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
@@ -39,6 +42,13 @@ logger = logging.getLogger("chatserve")
 
 FLUSH_INTERVAL = 0.015
 """After sending, wait this long (or until the function ends) before sending again."""
+
+CACHE_HEADER = "Chatserve-Cache"
+"""On the answer to an example with `cache_examples`: `hit` (from the cache) or `miss`
+(computed now, and cached)."""
+
+Keep = Callable[[list[Any], list[Any]], Awaitable[None]]
+"""Called with a turn's final messages and outputs when it ends well."""
 
 GENERIC_FAILURE = "Something went wrong while answering. The server log has the details."
 
@@ -102,6 +112,14 @@ async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -
         inputs = bot.check_inputs(data.inputs)
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    cache = served.examples
+    example = cache.match(message, inputs) if cache and not data.history else None
+    keep: Keep | None = None
+    if example is not None:
+        answer = cache.answer(example)
+        if answer is not None:
+            return _cached(answer, data.stream)
+        keep = partial(_keep_answer, cache, example, owner)
     try:
         ticket = state.holder.line.join()
     except QueueFull as exc:
@@ -111,10 +129,50 @@ async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -
         return Run(bot.fn, bot.kind, (message, past, *inputs), state.executor)
 
     replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
+    headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
-        turn = _events(ticket, start, replies, bot.config.fn)
-        return Stream(turn, media_type="text/event-stream", headers=STREAM_HEADERS)
-    return await _answer(ticket, start, replies, bot.config.fn)
+        turn = _events(ticket, start, replies, bot.config.fn, keep)
+        return Stream(turn, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
+    response = await _answer(ticket, start, replies, bot.config.fn, keep)
+    response.headers.update(headers)
+    return response
+
+
+def _cached(answer: Answer, stream: bool) -> Response[Any]:
+    """An example's cached answer: as JSON, or replayed as a stream (quickly)."""
+    headers = {CACHE_HEADER: "hit"}
+    if stream:
+        return Stream(
+            _replay(answer), media_type="text/event-stream", headers=STREAM_HEADERS | headers
+        )
+    body = {"messages": answer.messages, "outputs": answer.outputs}
+    return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
+
+
+async def _replay(answer: Answer) -> AsyncIterator[bytes]:
+    sent: list[Message] = []
+    for frame in answer.frames():
+        if sent:
+            await asyncio.sleep(FLUSH_INTERVAL)
+        yield b"".join(_event(name, data) for name, data in changes(sent, frame))
+        sent = frame
+    if answer.outputs:
+        yield _event("outputs", answer.outputs)
+    yield _event("done", {"messages": answer.messages, "outputs": answer.outputs})
+
+
+async def _keep_answer(
+    cache: ExampleCache,
+    example: Example,
+    owner: str | None,
+    messages: list[Any],
+    outputs: list[Any],
+) -> None:
+    """Cache the answer an example just got (`cache_mode: lazy`, or not cached yet)."""
+    try:
+        await asyncio.to_thread(cache.store, example, owner, messages, outputs)
+    except OSError as exc:
+        logger.warning("The answer to example %d was not cached: %s", example.index + 1, exc)
 
 
 def _message(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
@@ -151,7 +209,7 @@ def _check_limits(data: ChatRequest) -> None:
 
 
 async def _answer(
-    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str
+    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str, keep: Keep | None
 ) -> Response[Any]:
     run = None
     try:
@@ -159,6 +217,8 @@ async def _answer(
         run = start()
         response, outputs = replies.split(await run.result())
         body = {"messages": replies.messages(response), "outputs": outputs or []}
+        if keep is not None:
+            await keep(body["messages"], body["outputs"])
     except Error as exc:
         _log_refusal(exc)
         raise ChatFailed(detail=exc.message) from None
@@ -173,7 +233,7 @@ async def _answer(
 
 
 async def _events(
-    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str
+    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str, keep: Keep | None
 ) -> AsyncIterator[bytes]:
     """The stream of one turn: place in line, changes as they come, `error`, then `done`.
 
@@ -199,6 +259,8 @@ async def _events(
                 if chunk:
                     yield chunk
                     await run.settle(FLUSH_INTERVAL)
+            if keep is not None:
+                await keep(sent, outputs)
         except Error as exc:
             _log_refusal(exc)
             yield _event("error", {"message": exc.message})

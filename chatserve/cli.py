@@ -91,6 +91,34 @@ def init(folder: str) -> None:
 
 
 @main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(("csv", "jsonl")), default="csv", show_default=True
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only flags from then on: an age (24h, 7d), a date (2026-11-01) or a time (UTC).",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write here, not to standard output."
+)
+def flags(config: str, fmt: str, since: str | None, output: str | None) -> None:
+    """Export the ratings users gave the replies (flagging_mode: manual)."""
+    from chatserve.errors import ConfigError
+    from chatserve.flagexport import BadSince, export
+
+    try:
+        count, store = export(config, fmt, since, output)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except BadSince as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    click.echo(f"{count} flag(s) from {store}", err=True)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of config files."""
     from chatserve.schema import schema_text

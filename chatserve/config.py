@@ -312,7 +312,17 @@ class Config(Model):
     """An icon per example: image paths (relative to the config) or http(s) URLs."""
 
     run_examples_on_click: bool = True
-    """Clicking an example sends it; `false` only puts it in the message box."""
+    """Clicking an example sends it; `false` only puts it in the message box (unless its
+    answer is cached)."""
+
+    cache_examples: bool = False
+    """Compute each example's answer once and keep it in the data dir: clicking the example
+    shows it at once (a generator's final reply, replayed as a quick stream). Editing the
+    example, its inputs or the chat function's module computes it anew."""
+
+    cache_mode: Literal["eager", "lazy"] = "eager"
+    """With `cache_examples`: `eager` computes every answer at start-up (and after a reload),
+    `lazy` on the first click by anyone."""
 
     flagging_mode: Literal["never", "manual"] = "never"
     """`manual` lets users rate each reply with `flagging_options`."""
@@ -321,7 +331,8 @@ class Config(Model):
     """The ratings offered; `Like` and `Dislike` show as thumbs, the rest in a flag menu."""
 
     flagging_dir: str | None = None
-    """Folder (relative to the config) of `flags.jsonl`. Default: `flagged` in the data dir."""
+    """Folder (relative to the config) of the flag store (`flags.sqlite3` and copies of the
+    files flagged replies show). Default: `flagged` in the data dir."""
 
     additional_inputs: list[AdditionalInput] = []
     """Extra controls whose values reach the chat function after `history`, in order: a type
@@ -338,6 +349,11 @@ class Config(Model):
     concurrency_limit: int | None = Field(None, ge=1)
     """How many chats may run at once; the rest wait in line and see their place.
     Null: no limit."""
+
+    delete_cache: list[Annotated[int, Field(ge=1)]] | None = Field(None, min_length=2, max_length=2)
+    """`[frequency, age]` in seconds: at start-up and then every `frequency` seconds, delete
+    the uploads, the files the bot made and the unused cached example answers last modified
+    over `age` seconds ago. The flag store is never touched. Null: keep everything."""
 
     server: ServerConfig = ServerConfig()
     """Server settings."""
@@ -365,6 +381,15 @@ class Config(Model):
     @property
     def accordion(self) -> Accordion:
         return self.additional_inputs_accordion or Accordion()  # type: ignore[return-value]
+
+    @field_validator("delete_cache", mode="before")
+    @classmethod
+    def _frequency_and_age(cls, value: Any) -> Any:
+        if value is not None and not (isinstance(value, list) and len(value) == 2):
+            raise ValueError(
+                f"must be [frequency, age] in seconds, such as [3600, 86400], got {value!r}"
+            )
+        return value
 
     @field_validator("fn")
     @classmethod

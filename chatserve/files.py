@@ -100,8 +100,12 @@ class FileStore:
         self._copies: dict[Version, Path] = {}
 
     def get(self, file_id: str, owner: str | None) -> StoredFile | None:
-        """The file with this id if `owner` may use it; None otherwise (unknown ids alike)."""
+        """The file with this id if it exists and `owner` may use it; None otherwise (unknown
+        ids alike)."""
         found = self._files.get(file_id) or self._read_record(file_id)
+        if found is not None and not found.path.is_file():
+            self._forget(found)  # deleted by `delete_cache`, or by hand
+            return None
         if found is None or (found.owner is not None and found.owner != owner):
             return None
         return found
@@ -154,9 +158,9 @@ class FileStore:
                 "be in the data dir, the temp dir or server.allowed_paths."
             )
         source = _version(resolved)
-        known = self._ids.get((source, owner))
+        known = self._known(source, owner)
         if known is not None:
-            return self._files[known]
+            return known
         kept = self._keep(source)
         name = resolved.name
         stored = StoredFile(new_id(), kept, name, guess_type(name), source[2], owner)
@@ -192,9 +196,9 @@ class FileStore:
     def public(self, path: Path) -> StoredFile:
         """A file anyone may read (an example's attachment), registered once per version."""
         source = _version(path.resolve())
-        known = self._ids.get((source, None))
+        known = self._known(source, None)
         if known is not None:
-            return self._files[known]
+            return known
         name = source[0].name
         stored = StoredFile(new_id(), source[0], name, guess_type(name), source[2], None)
         return self._add(stored, source)
@@ -206,6 +210,16 @@ class FileStore:
         self._files[stored.id] = stored
         self._ids[(source, stored.owner)] = stored.id
         return stored
+
+    def _known(self, source: Version, owner: str | None) -> StoredFile | None:
+        """The file registered before for this version of a file, if it still exists."""
+        known = self._ids.get((source, owner))
+        return None if known is None else self.get(known, owner)
+
+    def _forget(self, stored: StoredFile) -> None:
+        self._files.pop(stored.id, None)
+        for key in [key for key, known in self._ids.items() if known == stored.id]:
+            del self._ids[key]
 
     def _read_record(self, file_id: str) -> StoredFile | None:
         if not _ID.match(file_id):

@@ -1,11 +1,10 @@
-"""`POST /api/flag`: a user's rating of a reply, appended to `flags.jsonl` and never rewritten."""
+"""`POST /api/flag`: a user's rating of a reply, kept in the flag store with its context."""
 
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
-from typing import Any
+import hashlib
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, post
@@ -14,10 +13,13 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from chatserve.bot import Bot
+from chatserve.bot import Bot, flagging_dir
+from chatserve.clients import client_id
+from chatserve.files import FileStore, new_id
+from chatserve.flagstore import DATABASE, Flag, FlagStore
+from chatserve.history import History, UnknownFile
+from chatserve.inputs import InvalidInput
 from chatserve.wire import MAX_HISTORY_MESSAGES, ErrorResponse, Message
-
-FLAGS_FILE = "flags.jsonl"
 
 
 class FlagRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,15 +28,26 @@ class FlagRequest(msgspec.Struct, forbid_unknown_fields=True):
     history: list[Message]
     index: int
     option: str | None
+    inputs: Annotated[
+        list[Any], msgspec.Meta(description="The additional inputs' values, as in a chat.")
+    ] = []
+    id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                description="Made by the client, once per click: a request sent again with the "
+                "same id is stored once.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class FlagResponse(msgspec.Struct):
-    ok: bool
-
-
-def flagging_dir(bot: Bot) -> Path:
-    configured = bot.config.flagging_dir
-    return bot.folder / configured if configured else bot.data_dir() / "flagged"
+    id: str
+    stored: bool
+    """False when a flag with this id was already stored."""
 
 
 @post(
@@ -42,17 +55,20 @@ def flagging_dir(bot: Bot) -> Path:
     summary="Rate a reply",
     description=(
         "With `flagging_mode: manual`: records `option` (one of `flagging_options`, or null to "
-        f"take a rating back) for the assistant message at `index` of `history`, appended to "
-        f"`{FLAGS_FILE}` in `flagging_dir`."
+        "take a rating back) for the reply that starts at `index` of `history`, with the "
+        f"conversation, the inputs' values and the files shown, in `{DATABASE}` in "
+        "`flagging_dir`. `chatserve flags CONFIG` exports them."
     ),
     status_code=200,
+    sync_to_thread=True,
     responses={
         403: ResponseSpec(ErrorResponse, description="Flagging is off"),
-        422: ResponseSpec(ErrorResponse, description="Unknown option or index"),
+        422: ResponseSpec(ErrorResponse, description="Unknown option, index, input or file"),
     },
 )
-async def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> FlagResponse:
-    bot: Bot = request.app.state.holder.current.bot
+def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> FlagResponse:
+    state = request.app.state
+    bot: Bot = state.holder.current.bot
     config = bot.config
     if config.flagging_mode != "manual":
         raise PermissionDeniedException("Flagging is off for this bot (flagging_mode: never).")
@@ -67,22 +83,70 @@ async def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -
         raise HTTPException(
             status_code=422, detail=f"history[{data.index}] is not a reply of the bot."
         )
-    record = {
-        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "option": data.option,
-        "index": data.index,
-        "message": data.history[data.index],
-        "conversation": data.history,
-    }
-    append_line(flagging_dir(bot) / FLAGS_FILE, msgspec.json.encode(record) + b"\n")
-    return FlagResponse(ok=True)
-
-
-def append_line(path: Path, line: bytes) -> None:
-    """One `write` to a file opened for appending: concurrent writers never interleave lines."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    owner = client_id(request)
+    end = _reply_end(data.history, data.index)
+    conversation = msgspec.to_builtins(data.history[:end])
     try:
-        os.write(descriptor, line)
-    finally:
-        os.close(descriptor)
+        History(state.holder.files, owner).messages(conversation)  # every file id is the client's
+        inputs = bot.check_inputs(data.inputs)
+    except (UnknownFile, InvalidInput) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    store: FlagStore = state.flag_stores.get(flagging_dir(config, bot.folder))
+    record = Flag(
+        id=data.id or new_id(),
+        time=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
+        option=data.option,
+        message_index=data.index,
+        message=conversation[data.index :],
+        conversation=conversation,
+        inputs=inputs,
+        config_hash=config.source.digest[:16],
+        client=_anonymized(owner),
+        files=_keep_files(store, state.holder.files, owner, conversation),
+    )
+    return FlagResponse(id=record.id, stored=store.add(record))
+
+
+def _reply_end(history: list[Message], index: int) -> int:
+    """Where the reply starting at `index` ends: at the next user message."""
+    end = index
+    while end < len(history) and history[end].role == "assistant":
+        end += 1
+    return end
+
+
+def _anonymized(owner: str | None) -> str | None:
+    """The browser's id hashed: it groups a client's flags without handing out its cookie."""
+    return hashlib.sha256(owner.encode()).hexdigest()[:16] if owner else None
+
+
+def _keep_files(
+    store: FlagStore, files: FileStore, owner: str | None, conversation: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Copy the files the conversation shows into the flag store, from the data dir only;
+    others (a config's example files) are named, not copied."""
+    data_dir = files.data_dir.resolve()
+    kept = []
+    for file_id in dict.fromkeys(_file_ids(conversation)):
+        found = files.get(file_id, owner)
+        if found is None:
+            continue
+        if found.path.resolve().is_relative_to(data_dir):
+            kept.append({"id": file_id, **store.keep_file(found.path, found.name)})
+        else:
+            kept.append({"id": file_id, "name": found.name, "path": None})
+    return kept
+
+
+def _file_ids(conversation: list[dict[str, Any]]) -> list[str]:
+    ids = []
+    for message in conversation:
+        content = message["content"]
+        if not isinstance(content, dict):
+            continue
+        refs = [content.get("file")]
+        refs += [item.get("file") for item in content.get("items") or () if isinstance(item, dict)]
+        ids += [
+            ref["id"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), str)
+        ]
+    return ids

@@ -11,6 +11,7 @@ import msgspec
 from chatserve.bot import Bot
 from chatserve.customize import customize
 from chatserve.errors import Problem
+from chatserve.examplecache import ExampleCache, example_cache
 from chatserve.files import FileStore
 from chatserve.public import public_config
 from chatserve.queue import Line
@@ -27,6 +28,7 @@ class Served:
     public_config: bytes
     csp: str
     custom_js: Asset | None
+    examples: ExampleCache | None
 
 
 class BotHolder:
@@ -75,4 +77,5 @@ class BotHolder:
         config["api"]["events"] = "api/events" if self.live else None
         js = Asset.of(custom.js, "text/javascript") if custom.js else None
         page = self.webui.page(config, custom.head)
-        return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js)
+        examples = example_cache(bot, self.files)
+        return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js, examples)

@@ -38,6 +38,7 @@ def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
         "description": config.description,
         "examples": examples,
         "run_examples_on_click": config.run_examples_on_click,
+        "cache_examples": config.cache_examples,
         "multimodal": config.multimodal,
         "chatbot": {
             "placeholder": chatbot.placeholder,

@@ -8,6 +8,7 @@ instead of silent surprises.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ class Source:
     file: str
     positions: dict[Key, tuple[int, int]] = field(default_factory=dict)
     scalars: dict[Key, RawScalar] = field(default_factory=dict)
+    digest: str = ""
+    """SHA-256 of the text: which version of the file this is."""
 
     def locate(self, path: Iterable[str | int]) -> tuple[int, int]:
         """Position of `path`, or of its closest ancestor that exists in the file."""
@@ -152,6 +155,7 @@ def read(path: Path, display_name: str | None = None) -> tuple[Any, Source, list
 
 def parse(text: str, source: Source) -> tuple[Any, Source, list[Problem]]:
     """Parse YAML text into plain Python values, filling `source.positions` and `.scalars`."""
+    source.digest = hashlib.sha256(text.encode()).hexdigest()
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

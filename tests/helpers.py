@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -54,6 +55,17 @@ def run_async(make_coroutine):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def wait_until(check, timeout: float = 5.0):
+    """Poll `check` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"not true within {timeout} s: {check}")
 
 
 class SlotHolder:

@@ -136,7 +136,8 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
     )
     config = http.get("/api/config").json()
     assert set(config) == {
-        "title", "description", "examples", "run_examples_on_click", "multimodal", "chatbot",
+        "title", "description", "examples", "run_examples_on_click", "cache_examples",
+        "multimodal", "chatbot",
         "textbox", "additional_inputs", "additional_inputs_accordion", "additional_outputs",
         "submit_btn", "stop_btn", "autofocus", "editable", "save_history", "flagging",
         "fill_height", "fill_width", "autoscroll", "show_progress", "theme", "theme_css", "api",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,12 +12,6 @@ import pytest
 
 from chatserve.bot import load
 from chatserve.errors import ConfigError
-
-HISTORY = [
-    {"role": "user", "content": "hi"},
-    {"role": "assistant", "content": "hello"},
-    {"role": "assistant", "content": "anything else?"},
-]
 
 
 def only_problem(folder: Path, yaml: str) -> str:
@@ -155,52 +148,3 @@ def test_avatars_and_icons_are_served_by_id(client, tmp_path: Path) -> None:
 def test_named_files_and_labels_are_checked(tmp_path: Path, yaml: str, message: str) -> None:
     (tmp_path / "outside.css").write_text("body {}")
     assert only_problem(tmp_path / "inner", yaml).startswith(message)
-
-
-def test_flags_are_appended_and_never_rewritten(client, tmp_path: Path) -> None:
-    http = client(
-        "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
-    )
-    for option in ("Like", None, "Wrong"):
-        response = http.post("/api/flag", json={"history": HISTORY, "index": 1, "option": option})
-        assert (response.status_code, response.json()) == (200, {"ok": True})
-    lines = (tmp_path / ".chatserve" / "flagged" / "flags.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines]
-    assert [r["option"] for r in records] == ["Like", None, "Wrong"]
-    assert records[0]["message"] == {"role": "assistant", "content": "hello"}
-    assert records[0]["conversation"] == HISTORY
-    assert records[0]["time"].endswith("+00:00")
-
-
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        ({"history": HISTORY, "index": 1, "option": "Love"}, 422),
-        ({"history": HISTORY, "index": 0, "option": "Like"}, 422),  # a user message
-        ({"history": HISTORY, "index": 7, "option": "Like"}, 422),
-        ({"history": HISTORY, "index": 1, "option": "Like", "extra": 1}, 422),
-    ],
-)
-def test_bad_flags_are_refused(client, body: dict, status: int) -> None:
-    http = client("fn: bot.py:echo\nflagging_mode: manual\n")
-    assert http.post("/api/flag", json=body).status_code == status
-
-
-def test_flagging_off_is_403(client) -> None:
-    response = client("fn: bot.py:echo\n").post(
-        "/api/flag", json={"history": HISTORY, "index": 1, "option": "Like"}
-    )
-    assert response.status_code == 403
-
-
-def test_flag_needs_json_from_this_site(client) -> None:
-    http = client("fn: bot.py:echo\nflagging_mode: manual\n")
-    body = json.dumps({"history": HISTORY, "index": 1, "option": "Like"})
-    form = http.post("/api/flag", content=body, headers={"Content-Type": "text/plain"})
-    assert form.status_code == 415
-    cross = http.post(
-        "/api/flag",
-        content=body,
-        headers={"Content-Type": "application/json", "Origin": "https://evil.example"},
-    )
-    assert cross.status_code == 403

@@ -9,19 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import EventReader, parse_sse
+from helpers import EventReader, parse_sse, wait_until
 
 pytestmark = pytest.mark.server
-
-
-def wait_until(check, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"not true within {timeout} s: {check}")
 
 
 def config(server) -> dict:

@@ -55,6 +55,11 @@ function toRounds(messages) {
 }
 
 // The config's own CSS (custom theme, `css`, `css_paths`) in <style id="chatserve-css">, last in <head>.
+// 128 random bits as hex: a flag's id, fresh for each click.
+function clickId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function applyThemeCss(css) {
   let style = document.getElementById("chatserve-css");
   if (!style && !css) return;
@@ -76,6 +81,7 @@ export function mountChat(root, initial) {
   let flagUrl = "api/flag";
   let multimodal = false;
   let runOnClick = true;
+  let cachedExamples = false;
   let attachments = null;
   let table = null;
   let empty = null;
@@ -139,6 +145,7 @@ export function mountChat(root, initial) {
     url = api.chat || "api/chat";
     flagUrl = api.flag || "api/flag";
     runOnClick = config.run_examples_on_click !== false;
+    cachedExamples = config.cache_examples === true;
     multimodal = config.multimodal === true;
     const uploads = { url: api.upload || "api/upload", fileTypes: textbox.file_types, fileCount: textbox.file_count, maxSize: textbox.max_file_size };
     const uploadsPart = part("uploads");
@@ -320,12 +327,12 @@ export function mountChat(root, initial) {
   }
 
   // An example card or table row: set the inputs to its values, then send its message (or, with
-  // `run_examples_on_click: false`, put it in the composer).
+  // `run_examples_on_click: false` and no cached answers, put it in the composer).
   function pickExample(example, event) {
     if (busy) return;
     inputs.set(example.inputs);
     const files = multimodal ? example.files : [];
-    if (!runOnClick) {
+    if (!runOnClick && !cachedExamples) {
       composer.fill(example.text, files);
       return;
     }
@@ -356,7 +363,8 @@ export function mountChat(root, initial) {
       ? { text: text.trim() ? text : "", files: files.map((f) => f.id).filter((id) => id != null) }
       : text;
     list.clearOptions();
-    const round = { user: userMessages, assistant: [], userEl: list.addUser(userMessages) };
+    const values = inputs.values();
+    const round = { user: userMessages, assistant: [], inputs: values, userEl: list.addUser(userMessages) };
     rounds.push(round);
     update();
     const turn = list.startTurn();
@@ -369,7 +377,7 @@ export function mountChat(root, initial) {
     let final = null;
     let failed = false;
     try {
-      await streamChat(url, { message, history: sentHistory, inputs: inputs.values() }, {
+      await streamChat(url, { message, history: sentHistory, inputs: values }, {
         signal: ctrl.signal,
         onEvent(name, data) {
           if (turnGeneration !== generation) return;
@@ -437,24 +445,25 @@ export function mountChat(root, initial) {
     send({ text, files });
   }
 
-  // Feedback on a reply: POST api/flag with the conversation and where the reply starts in it.
+  // Feedback on a reply: POST api/flag with the conversation, where the reply starts in it and
+  // the inputs it was made with. A network failure is retried once with the same id, which the
+  // server stores once.
   async function flag(turn, option) {
     const round = rounds.find((r) => r.turn === turn);
     if (!round || !round.assistant.length) return false;
     const { history: all, index } = sent(round);
-    try {
-      const response = await fetch(flagUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ history: all, index, option }),
-        credentials: "same-origin",
-      });
-      if (!response.ok) return false;
-      turn.flag = option;
-      return true;
-    } catch {
-      return false;
+    const body = JSON.stringify({ history: all, index, option, inputs: round.inputs || [], id: clickId() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const response = await fetch(flagUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin" });
+        if (!response.ok) return false;
+        turn.flag = option;
+        return true;
+      } catch {
+        // offline for a moment: try again
+      }
     }
+    return false;
   }
 
   // The whole conversation as `role: content` blocks (and the watermark).
