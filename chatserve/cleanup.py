@@ -22,6 +22,7 @@ from pathlib import Path
 import msgspec
 
 from chatserve.bot import flagging_dir
+from chatserve.examplecache import LOCK
 from chatserve.holder import BotHolder
 
 logger = logging.getLogger("chatserve")
@@ -52,7 +53,7 @@ def sweep(
             if not os.path.lexists(entry):
                 gone.add(entry.name)
     for entry in _listing(root / "examples"):
-        if entry.name not in keep and _newest(entry) < cutoff:
+        if entry.name not in {*keep, LOCK} and _newest(entry) < cutoff:
             deleted += _delete(entry, spared)
     for record in _listing(root / "registry"):
         if record.suffix != ".json":

@@ -39,6 +39,8 @@ FORMAT = 1
 """Bumped when `answer.json` changes shape, so older answers are recomputed."""
 
 ANSWER = "answer.json"
+LOCK = ".lock"
+"""In the examples folder: held by the worker process computing answers."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ async def compute(cache: ExampleCache, executor: Executor) -> None:
     A failing example is logged and left to be computed when clicked.
     """
     cache.folder.mkdir(parents=True, exist_ok=True)
-    with (cache.folder / ".lock").open("w") as lock:
+    with (cache.folder / LOCK).open("w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         missing = [example for example in cache.examples if cache.answer(example) is None]
         if not missing:

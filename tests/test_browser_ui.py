@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from helpers import log, send
+from helpers import log, send, wait_until
 from playwright.sync_api import Page, expect
+
+from chatserve.flagstore import FlagStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 UI_PY = """
-def echo(message, history):
+def echo(message, history, *inputs):
     return f"echo: {message} ({len(history)} in history)"
 
 
@@ -124,18 +125,29 @@ def test_examples_labels_and_fill_only(open_ui) -> None:
 def test_thumbs_and_flag_menu_are_recorded(open_ui, tmp_path: Path) -> None:
     page = open_ui(
         "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
+        "additional_inputs: [{type: slider, label: Heat, value: 3}]\n"
     )
     send(page, "rate me")
     expect(log(page)).to_contain_text("echo: rate me")
     like = log(page).get_by_role("button", name="Like", exact=True)
     like.click()
     expect(like).to_have_attribute("aria-pressed", "true")
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "false")  # taken back
     log(page).get_by_role("button", name="Flag").click()
     page.get_by_role("menuitemradio", name="Wrong").click()
-    flags = tmp_path / ".chatserve" / "flagged" / "flags.jsonl"
-    page.wait_for_timeout(300)
-    options = [json.loads(line)["option"] for line in flags.read_text().splitlines()]
-    assert options == ["Like", "Wrong"]
+    store = FlagStore(tmp_path / ".chatserve" / "flagged")
+    wait_until(lambda: len(list(store.flags())) == 3)
+    flags = [flag.record() for flag in store.flags()]
+    store.close()
+    assert [(f["option"], f["action"]) for f in flags] == [
+        ("Like", "flag"),
+        (None, "undo"),
+        ("Wrong", "flag"),
+    ]
+    assert flags[0]["message"] == [{"role": "assistant", "content": "echo: rate me (0 in history)"}]
+    assert flags[0]["inputs"] == [3]  # the values the reply was made with
+    assert len({f["id"] for f in flags}) == 3  # a fresh id per click
 
 
 def test_saved_history_survives_a_reload(open_ui) -> None:
@@ -224,3 +236,45 @@ def test_a_running_edit_can_be_stopped(write_config, live_server, new_page) -> N
     shown = log(page).inner_text()
     page.wait_for_timeout(300)
     assert log(page).inner_text() == shown
+
+
+CACHED_PY = """
+import pathlib
+
+CALLS = pathlib.Path(__file__).with_name("calls.txt")
+
+
+def story(message, history):
+    with CALLS.open("a") as calls:
+        calls.write(message + "\\n")
+    text = ""
+    for n in range(60):
+        text += f"word{n} "
+        yield text
+"""
+
+
+def test_a_cached_example_answers_at_once_as_a_quick_stream(
+    write_config, live_server, new_page, tmp_path: Path
+) -> None:
+    config = write_config(
+        "fn: bot.py:story\nexamples: [Tell me a story]\ncache_examples: true\n"
+        "run_examples_on_click: false\n",  # cached answers are shown anyway
+        bot_py=CACHED_PY,
+    )
+    server = live_server(config)
+    page = new_page()
+    page.goto(server.url)
+    # Record the reply's length at every frame, to see it grow.
+    page.evaluate(
+        """() => { window.lengths = [];
+        const tick = () => { const reply = document.querySelector('.cs-replies');
+        window.lengths.push(reply ? reply.textContent.length : 0); requestAnimationFrame(tick); };
+        tick(); }"""
+    )
+    page.get_by_role("button", name="Tell me a story").click()
+    expect(log(page)).to_contain_text("word59", timeout=2000)
+    lengths = page.evaluate("window.lengths")
+    partial = {n for n in lengths if 0 < n < max(lengths)}
+    assert len(partial) >= 3  # replayed in steps, not pasted in one go
+    assert (tmp_path / "calls.txt").read_text() == "Tell me a story\n"  # only at start-up
