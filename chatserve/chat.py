@@ -73,6 +73,10 @@ With `"stream": true` the answer is `text/event-stream`; each event's `data` is 
 The first chunk is sent at once; later ones are coalesced to at most one every ~15 ms.
 Closing the connection stops the chat function (generators are closed, `finally` runs).
 Files are named by the ids `POST /api/upload` returned, never by paths.
+
+With `cache_examples`, an example sent with an empty history is answered from the cache
+(header `Chatserve-Cache: hit`; a generator's reply is replayed as a quick stream) or computed
+and cached (`Chatserve-Cache: miss`).
 """
 
 

@@ -82,8 +82,9 @@ class Flag:
 
     def record(self) -> dict[str, Any]:
         """The flag as exported: its fields, with `action` saying whether it was undone."""
+        action = "flag" if self.option is not None else "undo"
         fields = {name: getattr(self, name) for name in COLUMNS}
-        return {**fields, "action": "flag" if self.option is not None else "undo"}
+        return {"id": self.id, "time": self.time, "action": action, **fields}
 
 
 class FlagStore:

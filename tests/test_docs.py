@@ -13,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from chatserve.cli import main
+from chatserve.flagexport import CSV_COLUMNS
 from chatserve.schema import markdown_reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,3 +86,20 @@ def test_ci_snippets_are_valid_yaml_and_call_validate() -> None:
     [hook] = pre_commit["repos"][0]["hooks"]
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] in {h["id"] for h in hooks}
+
+
+def test_every_command_and_route_is_documented(client) -> None:
+    text = README.read_text()
+    for name in main.commands:
+        assert f"`chatserve {name}" in text, name
+    api = text[text.index("## HTTP API") : text.index("## The web page")]
+    for route in client("fn: bot.py:echo\n").app.routes:
+        path = re.sub(r"{(\w+_)?(\w+):\w+}", r"{\2}", route.path)
+        if path.startswith(("/schema/", "/assets")):
+            continue  # the OpenAPI UIs, the page's own files
+        assert f" {path}`" in api, path
+
+
+def test_the_export_sample_has_the_real_columns() -> None:
+    sample = README.read_text().split("$ chatserve flags bot.yaml\n", 1)[1]
+    assert sample.splitlines()[0] == ",".join(CSV_COLUMNS)
