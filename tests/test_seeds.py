@@ -60,6 +60,9 @@ def test_yes_man(bot) -> None:
     http = bot("yes_man")
     assert say(http, "Am I cool?")[0]["content"] == "Yes"
     assert say(http, "Hello")[0]["content"] == "Ask me anything!"
+    cached = http.post("/api/chat", json={"message": "Are tomatoes vegetables?", "history": []})
+    assert cached.headers["chatserve-cache"] == "hit"  # the seed's cache_examples=True
+    assert cached.json()["messages"][0]["content"] == "Yes"
     config = http.get("/api/config").json()
     assert (config["title"], config["theme"], config["chatbot"]["height"]) == (
         "Yes Man",
