@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -117,13 +117,8 @@ async def _example_answers(app: Litestar) -> AsyncIterator[None]:
     again in the background after each reload."""
     holder: BotHolder = app.state.holder
     await _compute_eager(holder.current, app.state.executor)
-    task = asyncio.create_task(_recompute_after_reloads(holder, app.state.executor))
-    try:
+    async with _running(_recompute_after_reloads(holder, app.state.executor)):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 async def _recompute_after_reloads(holder: BotHolder, executor: ThreadPoolExecutor) -> None:
@@ -146,7 +141,14 @@ async def _sweeper(app: Litestar) -> AsyncIterator[None]:
     """`delete_cache`: sweeps the data dir in a worker thread while the server runs."""
     holder: BotHolder = app.state.holder
     sweeps = sweep_while_serving(holder, app.state.executor, partial(_examples_in_use, holder))
-    task = asyncio.create_task(sweeps)
+    async with _running(sweeps):
+        yield
+
+
+@asynccontextmanager
+async def _running(background: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `background` as a task while the server runs; cancel it on shutdown."""
+    task = asyncio.create_task(background)
     try:
         yield
     finally:
