@@ -22,6 +22,7 @@ from chatserve.bot import Bot, load
 from chatserve.chat import chat
 from chatserve.cleanup import sweep_while_serving
 from chatserve.clients import client_id, new_client_cookie
+from chatserve.completions import openai_router
 from chatserve.events import events
 from chatserve.examplecache import compute
 from chatserve.fileroutes import serve_file, upload_route
@@ -61,6 +62,7 @@ def create_app(
             serve_file,
             events,
             flag,
+            openai_router,
         ],
         state=State({"holder": holder, "flag_stores": FlagStores()}),
         lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],

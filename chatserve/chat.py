@@ -108,7 +108,7 @@ async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -
     _check_limits(data)
     history = History(state.holder.files, owner)
     try:
-        message = _message(bot, data.message, history)
+        message = message_argument(bot, data.message, history)
         past = [msgspec.to_builtins(m) for m in data.history]
         past = (
             history.pairs(past) if bot.config.chatbot.type == "tuples" else history.messages(past)
@@ -179,7 +179,7 @@ async def _keep_answer(
         logger.warning("The answer to example %d was not cached: %s", example.index + 1, exc)
 
 
-def _message(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
+def message_argument(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
     """The `message` argument: a string, or `{"text", "files": [paths]}` for multimodal bots."""
     if not bot.config.multimodal:
         if not isinstance(message, str):

@@ -1,0 +1,267 @@
+"""`/v1/chat/completions` and `/v1/models`: any bot, spoken to as an OpenAI-compatible model.
+
+OpenAI `messages` map onto the chat function's arguments: the last message is `message`, the
+user and assistant messages before it are `history` (system and tool messages are left out:
+the bot's prompt is its own). The additional inputs' values come in the extra field `inputs`.
+A reply becomes one text: its messages joined by blank lines, files as Markdown links to
+`/api/files/{id}` (images as Markdown images), thoughts left out. Errors have OpenAI's shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.params import JSONBody
+from litestar.response import Stream
+
+from chatserve.bot import Bot
+from chatserve.chat import GENERIC_FAILURE, STREAM_HEADERS, message_argument
+from chatserve.clients import client_id
+from chatserve.errors import Error
+from chatserve.history import History, UnknownFile
+from chatserve.inputs import InvalidInput
+from chatserve.messages import Replies
+from chatserve.queue import QueueFull
+from chatserve.runner import Run
+from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
+
+logger = logging.getLogger("chatserve")
+
+
+class TextPart(msgspec.Struct):
+    type: str
+    text: str = ""
+
+
+class OpenAIMessage(msgspec.Struct):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[TextPart] | None = None
+
+
+class CompletionRequest(msgspec.Struct):
+    """OpenAI's request; fields chatserve has no use for (temperature, ...) are ignored."""
+
+    model: str
+    messages: list[OpenAIMessage]
+    stream: bool = False
+    inputs: Annotated[
+        list[Any],
+        msgspec.Meta(description="chatserve's extra field: the additional inputs' values."),
+    ] = []
+
+
+class OpenAIError(HTTPException):
+    """An error answered as `{"error": {"message", "type", "param", "code"}}`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        code: str | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.kind = kind
+        self.code = code
+
+
+def model_id(bot: Bot) -> str:
+    """The bot's model id: its title as a slug (`Yes Man` → `yes-man`), else the file's name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (bot.config.title or "").lower()).strip("-")
+    return slug or bot.path.stem
+
+
+@get("/models", summary="Models (OpenAI-compatible)")
+async def models(request: Request[Any, Any, State]) -> dict[str, Any]:
+    bot: Bot = request.app.state.holder.current.bot
+    model = {"id": model_id(bot), "object": "model", "created": 0, "owned_by": "chatserve"}
+    return {"object": "list", "data": [model]}
+
+
+@post("/chat/completions", summary="Chat completion (OpenAI-compatible)", status_code=200)
+async def completions(
+    request: Request[Any, Any, State], data: JSONBody[CompletionRequest]
+) -> Response[Any]:
+    state = request.app.state
+    bot: Bot = state.holder.current.bot
+    if data.model != model_id(bot):
+        raise OpenAIError(
+            404,
+            f"The model {data.model!r} does not exist; this server has {model_id(bot)!r}.",
+            code="model_not_found",
+        )
+    owner = client_id(request)
+    text, past = _conversation(data.messages)
+    history = History(state.holder.files, owner)
+    try:
+        message = message_argument(bot, text, history)
+        past = (
+            history.pairs(past) if bot.config.chatbot.type == "tuples" else history.messages(past)
+        )
+        inputs = bot.check_inputs(data.inputs)
+    except (UnknownFile, InvalidInput) as exc:
+        raise OpenAIError(400, str(exc)) from None
+    try:
+        ticket = state.holder.line.join()
+    except QueueFull as exc:
+        raise OpenAIError(503, str(exc), kind="server_error") from None
+    answer = _Answer(bot, str(request.base_url).rstrip("/"))
+    replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
+
+    async def texts() -> AsyncIterator[str]:
+        """The reply as text each time it changed, once this turn's place in line comes."""
+        run = None
+        try:
+            await ticket.wait()
+            run = Run(bot.fn, bot.kind, (message, past, *inputs), state.executor)
+            async for reply in run.updates():
+                yield answer.text(replies.messages(replies.split(reply)[0]))
+        finally:
+            if run is not None:
+                run.stop()
+            ticket.release()
+
+    if data.stream:
+        chunks = answer.chunks(texts())
+        return Stream(chunks, media_type="text/event-stream", headers=STREAM_HEADERS)
+    final = ""
+    try:
+        async with aclosing(texts()) as replies_so_far:
+            async for text in replies_so_far:
+                final = text
+    except Error as exc:
+        raise OpenAIError(400, exc.message) from None
+    except Exception:
+        logger.exception("The chat function %s failed", bot.config.fn)
+        raise OpenAIError(500, GENERIC_FAILURE, kind="server_error") from None
+    return Response(msgspec.json.encode(answer.completion(final)), media_type="application/json")
+
+
+def _conversation(messages: list[OpenAIMessage]) -> tuple[str, list[dict[str, Any]]]:
+    """The last user message's text, and the user and assistant messages before it."""
+    spoken = [m for m in messages if m.role in ("user", "assistant")]
+    if not spoken or spoken[-1].role != "user":
+        raise OpenAIError(400, "The last message must be the user's.", code="invalid_messages")
+    if len(spoken) > MAX_HISTORY_MESSAGES:
+        raise OpenAIError(400, f"More than {MAX_HISTORY_MESSAGES:,} messages.")
+    texts = [_text(m.content) for m in spoken]
+    if any(len(text) > MAX_MESSAGE_CHARS for text in texts):
+        raise OpenAIError(400, f"A message is longer than {MAX_MESSAGE_CHARS:,} characters.")
+    past = [{"role": m.role, "content": t} for m, t in zip(spoken[:-1], texts, strict=False)]
+    return texts[-1], past
+
+
+def _text(content: str | list[TextPart] | None) -> str:
+    if isinstance(content, list):
+        return "".join(part.text for part in content if part.type == "text")
+    return content or ""
+
+
+class _Answer:
+    """One completion's identity, and how replies become its text and chunks."""
+
+    def __init__(self, bot: Bot, base_url: str) -> None:
+        self.id = "chatcmpl-" + secrets.token_hex(12)
+        self.created = int(time.time())
+        self.model = model_id(bot)
+        self.base_url = base_url
+
+    def text(self, messages: list[dict[str, Any]]) -> str:
+        parts = [self._part(m) for m in messages if not (m.get("metadata") or {}).get("title")]
+        return "\n\n".join(part for part in parts if part)
+
+    def completion(self, text: str) -> dict[str, Any]:
+        message = {"role": "assistant", "content": text}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return self._envelope("chat.completion", choice)
+
+    async def chunks(self, texts: AsyncIterator[str]) -> AsyncIterator[bytes]:
+        """`chat.completion.chunk` events: the role, each new piece of text, the finish, then
+        `[DONE]`. A reply that rewrites text already sent is sent on once it grows past it."""
+        sent = ""
+        try:
+            yield self._chunk({"role": "assistant", "content": ""})
+            async with aclosing(texts):
+                async for text in texts:
+                    if text.startswith(sent) and len(text) > len(sent):
+                        yield self._chunk({"content": text[len(sent) :]})
+                        sent = text
+            yield self._chunk({}, finish="stop")
+        except Error as exc:
+            yield _data({"error": _error_body(exc.message, "invalid_request_error", None)})
+        except Exception:
+            logger.exception("The chat function failed")
+            yield _data({"error": _error_body(GENERIC_FAILURE, "server_error", None)})
+        yield b"data: [DONE]\n\n"
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return _data(self._envelope("chat.completion.chunk", choice))
+
+    def _envelope(self, kind: str, choice: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": kind,
+            "created": self.created,
+            "model": self.model,
+            "choices": [choice],
+        }
+
+    def _part(self, message: dict[str, Any]) -> str:
+        content = message["content"]
+        if isinstance(content, str):
+            return content
+        if content.get("component") == "html":
+            return content.get("html", "")
+        files = [item["file"] for item in content.get("items", [])] or [content["file"]]
+        return "\n".join(self._link(file, content) for file in files)
+
+    def _link(self, file: dict[str, Any], content: dict[str, Any]) -> str:
+        url = file["url"] if "://" in file["url"] else f"{self.base_url}/{file['url']}"
+        label = content.get("alt_text") or file.get("name") or "file"
+        image = str(file.get("mime_type", "")).startswith("image/")
+        return f"{'!' if image else ''}[{label}]({url})"
+
+
+def _data(body: Any) -> bytes:
+    return b"data: " + msgspec.json.encode(body) + b"\n\n"
+
+
+def _error_body(message: str, kind: str, code: str | None) -> dict[str, Any]:
+    return {"message": message, "type": kind, "param": None, "code": code}
+
+
+def _openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, OpenAIError):
+        status, body = exc.status_code, _error_body(exc.detail, exc.kind, exc.code)
+    elif isinstance(exc, HTTPException):
+        status = 400 if exc.status_code in (400, 422) else exc.status_code
+        detail = exc.detail
+        if exc.status_code == 400 and getattr(exc, "extra", None):
+            detail = "Invalid request: " + "; ".join(
+                f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
+                for e in exc.extra  # type: ignore[union-attr]
+            )
+        body = _error_body(detail, "invalid_request_error", None)
+    else:
+        logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        status, body = 500, _error_body("Internal server error.", "server_error", None)
+    return Response({"error": body}, status_code=status)
+
+
+openai_router = Router(
+    "/v1",
+    route_handlers=[models, completions],
+    exception_handlers={HTTPException: _openai_error, Exception: _openai_error},
+    tags=["OpenAI-compatible"],
+)
