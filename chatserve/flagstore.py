@@ -9,6 +9,7 @@ so the flags stay complete after `delete_cache` removes the originals.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -23,6 +24,7 @@ from typing import Any
 import msgspec
 
 DATABASE = "flags.sqlite3"
+OPENING = ".flags.lock"
 FILES = "files"
 
 _SCHEMA = (
@@ -148,14 +150,18 @@ class FlagStore:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, timeout=60, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
-            with _transaction(connection):
-                for statement in _SCHEMA:
-                    connection.execute(statement)
+            # Switching a new database to WAL fails at once ("database is locked") while another
+            # process does the same, without waiting: processes take turns opening it.
+            with (self.folder / OPENING).open("w") as opening:
+                fcntl.flock(opening, fcntl.LOCK_EX)
+                connection = sqlite3.connect(
+                    self.path, timeout=60, isolation_level=None, check_same_thread=False
+                )
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = FULL")
+                with _transaction(connection):
+                    for statement in _SCHEMA:
+                        connection.execute(statement)
             self._connection = connection
         return self._connection
 
