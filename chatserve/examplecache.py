@@ -30,7 +30,7 @@ from chatserve.bot import Bot
 from chatserve.checks import example_message
 from chatserve.errors import Error
 from chatserve.files import FileStore, new_id
-from chatserve.messages import Replies
+from chatserve.messages import Replies, file_refs
 from chatserve.runner import ASYNC_GENERATOR, GENERATOR, Run
 
 logger = logging.getLogger("chatserve")
@@ -122,7 +122,7 @@ class ExampleCache:
         partial = self.folder / f".{example.key}.{new_id()}"
         (partial / "files").mkdir(parents=True)
         try:
-            copied = _with_files_copied([messages, outputs], self.files, owner, partial)
+            copied = _with_files_copied((messages, outputs), self.bot, self.files, owner, partial)
             body = {"format": FORMAT, "example": example.index, "streamed": self.streamed}
             body.update(messages=copied[0], outputs=copied[1])
             (partial / ANSWER).write_bytes(msgspec.json.encode(body))
@@ -258,23 +258,18 @@ def _file_digest(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def _file_refs(value: Any) -> Iterator[dict[str, Any]]:
-    """Every `FileData` (`{"id", "url", ...}`) inside wire messages or outputs."""
-    if isinstance(value, dict):
-        if isinstance(value.get("id"), str) and str(value.get("url", "")).startswith("api/files/"):
-            yield value
-            return
-        for item in value.values():
-            yield from _file_refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _file_refs(item)
-
-
-def _with_files_copied(value: Any, files: FileStore, owner: str | None, folder: Path) -> Any:
-    """A copy of `value` whose files are copied into `folder/files` and named relative to it."""
-    value = msgspec.json.decode(msgspec.json.encode(value))
-    for number, ref in enumerate(_file_refs(value)):
+def _with_files_copied(
+    answer: tuple[list[Any], list[Any]], bot: Bot, files: FileStore, owner: str | None, folder: Path
+) -> Any:
+    """A copy of `(messages, outputs)` whose files (in messages and image outputs) are copied
+    into `folder/files` and named relative to it."""
+    messages, outputs = msgspec.json.decode(msgspec.json.encode(answer))
+    images = [
+        value
+        for value, spec in zip(outputs, bot.config.additional_outputs, strict=False)
+        if spec.type == "image" and isinstance(value, dict)
+    ]
+    for number, ref in enumerate([*file_refs(messages), *images]):
         found = files.get(ref["id"], owner)
         if found is None:
             raise OSError(f"the file {ref.get('name')!r} of the answer is gone")
@@ -283,7 +278,7 @@ def _with_files_copied(value: Any, files: FileStore, owner: str | None, folder: 
         shutil.copyfile(found.path, kept)
         ref.clear()
         ref["cached"] = kept.relative_to(folder).as_posix()
-    return value
+    return messages, outputs
 
 
 def _with_files_served(value: Any, files: FileStore, folder: Path) -> Any:

@@ -19,6 +19,7 @@ from chatserve.files import FileStore, new_id
 from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
+from chatserve.messages import file_refs
 from chatserve.wire import MAX_HISTORY_MESSAGES, ErrorResponse, Message
 
 
@@ -127,7 +128,7 @@ def _keep_files(
     others (a config's example files) are named, not copied."""
     data_dir = files.data_dir.resolve()
     kept = []
-    for file_id in dict.fromkeys(_file_ids(conversation)):
+    for file_id in dict.fromkeys(ref["id"] for ref in file_refs(conversation)):
         found = files.get(file_id, owner)
         if found is None:
             continue
@@ -136,17 +137,3 @@ def _keep_files(
         else:
             kept.append({"id": file_id, "name": found.name, "path": None})
     return kept
-
-
-def _file_ids(conversation: list[dict[str, Any]]) -> list[str]:
-    ids = []
-    for message in conversation:
-        content = message["content"]
-        if not isinstance(content, dict):
-            continue
-        refs = [content.get("file")]
-        refs += [item.get("file") for item in content.get("items") or () if isinstance(item, dict)]
-        ids += [
-            ref["id"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("id"), str)
-        ]
-    return ids

@@ -217,3 +217,16 @@ def _saved_png(image: Any) -> bytes:
 
 def _bytes(data: Any) -> bytes:
     return data.encode() if isinstance(data, str) else bytes(data)
+
+
+def file_refs(messages: list[Any]) -> Iterator[dict[str, Any]]:
+    """The `FileData` of every file wire messages show: a file, a component's file, the items
+    of a gallery."""
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, dict):
+            continue
+        items = [item for item in content.get("items") or () if isinstance(item, dict)]
+        for ref in [content.get("file"), *(item.get("file") for item in items)]:
+            if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+                yield ref

@@ -202,3 +202,28 @@ def test_sweeps_keep_the_answers_in_use(write_config, live_server, tmp_path: Pat
     wait_until(lambda: not stale.exists(), timeout=5)
     assert len(list(examples.iterdir())) == 3  # the two in use, and the lock file
     assert ask(server.url, "hello").headers["chatserve-cache"] == "hit"
+
+
+OUTPUT_PY = """
+import pathlib
+import tempfile
+
+
+def drawn(message, history):
+    path = pathlib.Path(tempfile.mkdtemp()) / "drawing.png"
+    path.write_bytes(b"\\x89PNG\\r\\n\\x1a\\n" + message.encode())
+    return f"drew {message}", str(path), {"id": "not a file", "url": "api/files/x"}
+"""
+
+
+def test_image_outputs_are_kept_with_the_answer(client, tmp_path: Path) -> None:
+    http = client(
+        "fn: bot.py:drawn\ncache_examples: true\nexamples: [cat]\n"
+        "additional_outputs: [image, json]\n",
+        bot_py=OUTPUT_PY,
+    )
+    answer = http.post("/api/chat", json={"message": "cat", "history": []})
+    assert answer.headers["chatserve-cache"] == "hit"
+    image, data = answer.json()["outputs"]
+    assert http.get("/" + image["url"]).content == b"\x89PNG\r\n\x1a\ncat"
+    assert data == {"id": "not a file", "url": "api/files/x"}  # JSON output, left as it is
