@@ -13,33 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from chatserve.inputs import Accordion, AdditionalInput
 from chatserve.outputs import AdditionalOutput
+from chatserve.settings import ServerConfig
+from chatserve.sizes import ByteSize, parse_size
 from chatserve.source import Source
 from chatserve.theme import THEMES, CustomTheme
 
 _CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(px|em|rem|vh|vw|dvh|svh|lvh|%))$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
-_SIZE_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30}
 _FN_SPEC = re.compile(r"^[^:\s]+:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-ByteSize = Annotated[
-    int | str,
-    Field(json_schema_extra={"pattern": _SIZE.pattern}),
-]
-"""Bytes as an integer, or a string such as `10MB` or `512 KiB`."""
-
-
-def parse_size(value: int | str) -> int:
-    """`"10MB"` -> 10_000_000; raises ValueError with the accepted forms."""
-    if isinstance(value, int):
-        if value <= 0:
-            raise ValueError(f"must be a positive number of bytes, got {value}")
-        return value
-    match = _SIZE.match(value)
-    if not match:
-        raise ValueError(f"must be bytes as an integer or a size such as '10MB', got {value!r}")
-    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
-
 
 CssLength = Annotated[
     int | str,
@@ -199,32 +179,6 @@ class ExampleMessage(Model):
     """Files sent with the example, relative to the config file."""
 
 
-class ServerConfig(Model):
-    """Where and how the server listens. Never sent to the browser."""
-
-    host: str = "127.0.0.1"
-    """Interface to bind; `0.0.0.0` listens on every interface. The `--host` option wins."""
-
-    port: int = Field(8000, ge=0, le=65535)
-    """TCP port; 0 picks a free one. The `--port` option wins."""
-
-    data_dir: str | None = None
-    """Where uploads and files the bot makes are kept, relative to the config file.
-    Default: `.chatserve` beside the config."""
-
-    allowed_paths: list[str] = []
-    """Folders (relative to the config file, or absolute) from which the chat function may
-    return files, besides the data dir and the system temp dir."""
-
-    max_upload_size: ByteSize = 50_000_000
-    """The largest file a client may upload: bytes, or a size such as `10MB`."""
-
-    @field_validator("max_upload_size")
-    @classmethod
-    def _size(cls, value: int | str) -> int:
-        return parse_size(value)
-
-
 class Config(Model):
     """A chatserve bot: the chat function and everything its web app shows."""
 
@@ -354,6 +308,14 @@ class Config(Model):
     """`[frequency, age]` in seconds: at start-up and then every `frequency` seconds, delete
     the uploads, the files the bot made and the unused cached example answers last modified
     over `age` seconds ago. The flag store is never touched. Null: keep everything."""
+
+    api_name: str | Literal[False] = Field("chat", pattern=r"^[A-Za-z0-9_-]+$")
+    """The chat route is `POST /api/<api_name>`. `false` keeps it for the web page but leaves
+    it out of the OpenAPI document and turns the OpenAI-compatible `/v1/*` routes off.
+    Read at start-up: a change needs a restart."""
+
+    analytics_enabled: bool = False
+    """Accepted for Gradio compatibility; chatserve never sends telemetry."""
 
     server: ServerConfig = ServerConfig()
     """Server settings."""

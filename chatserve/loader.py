@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from chatserve import source as yaml_source
 from chatserve.checks import config_problems
 from chatserve.config import Config
+from chatserve.environment import interpolate_server
 from chatserve.errors import ConfigError, Problem
 from chatserve.source import BOOLEAN_WORDS, Key, RawScalar, Source, dotted
 
@@ -37,10 +38,14 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
         raise ConfigError(
             [source.problem((), f"the top level must be a mapping of keys, got {_describe(data)}")]
         )
+    unset = interpolate_server(data, source)
+    problems += unset
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems += _problems(exc, data, source)
+        # A value still holding an unset `${VAR}` is wrong for that reason alone.
+        unset_at = {problem.path for problem in unset}
+        problems += [p for p in _problems(exc, data, source) if p.path not in unset_at]
     else:
         config._source = source
         for problem in config_problems(config, Path(source.file).resolve().parent):
@@ -151,6 +156,8 @@ _EXPECTED = {
     "string_type": "a string",
     "int_type": "an integer",
     "int_from_float": "an integer",
+    "int_parsing": "an integer",
+    "bool_parsing": "true/false",
     "float_type": "a number",
     "bool_type": "true/false",
     "list_type": "a list",

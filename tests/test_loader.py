@@ -92,9 +92,20 @@ def test_fn_must_name_module_and_function(tmp_path: Path) -> None:
 
 
 def test_types_are_strict(tmp_path: Path) -> None:
-    assert problems(tmp_path, "fn: a:b\nserver:\n  port: '8000'\nautofocus: 'yes'\n") == [
-        "bot.yaml:3:3: server.port: must be an integer, got '8000'",
-        "bot.yaml:4:1: autofocus: must be true/false, got 'yes'",
+    assert problems(tmp_path, "fn: a:b\nconcurrency_limit: '8'\nautofocus: 'yes'\n") == [
+        "bot.yaml:2:1: concurrency_limit: must be an integer, got '8'",
+        "bot.yaml:3:1: autofocus: must be true/false, got 'yes'",
+    ]
+
+
+def test_server_settings_read_text_as_numbers_since_the_environment_is_text(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text("fn: a:b\nserver:\n  port: '8001'\n")
+    assert load_config(path).server.port == 8001
+    assert problems(tmp_path, "fn: a:b\nserver:\n  port: eighty\n") == [
+        "bot.yaml:3:3: server.port: must be an integer, got 'eighty'"
     ]
 
 
@@ -402,8 +413,8 @@ def test_list_where_a_mapping_was_expected_names_the_keys(tmp_path: Path) -> Non
     assert found == [
         "bot.yaml:2:1: chatbot: must be a mapping of keys (placeholder, height, type, "
         "min_height, max_height, ...), got a list",
-        "bot.yaml:3:1: server: must be a mapping of keys (host, port, data_dir, allowed_paths, "
-        "max_upload_size), got int 8000",
+        "bot.yaml:3:1: server: must be a mapping of keys (host, port, root_path, "
+        "forwarded_allow_ips, data_dir, ...), got int 8000",
         "bot.yaml:4:1: additional_inputs_accordion: must be a string or a mapping of keys "
         "(label, open), got a list",
         "bot.yaml:6:5: additional_inputs[0]: must be a mapping of keys (type, label, info, "
