@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
 from chatserve.bot import Bot, load
-from chatserve.chat import chat
+from chatserve.chat import chat_route
 from chatserve.cleanup import sweep_while_serving
 from chatserve.clients import client_id, new_client_cookie
 from chatserve.completions import openai_router
@@ -51,22 +53,33 @@ def create_app(
     bot = config if isinstance(config, Bot) else load(config)
     files = FileStore(bot.data_dir(), bot.allowed_paths())
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
+    server = bot.config.server
     return Litestar(
         route_handlers=[
             index,
             public_config,
             healthz,
             asset,
-            chat,
+            chat_route(bot.config.api_name),
             upload_route(bot.max_file_size()),
             serve_file,
             events,
             flag,
-            openai_router,
+            *([openai_router] if bot.config.api_name is not False else []),
         ],
         state=State({"holder": holder, "flag_stores": FlagStores()}),
         lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],
         before_request=check_request,
+        middleware=[partial(_root_path, server.root_path)],
+        cors_config=(
+            CORSConfig(
+                allow_origins=server.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+            if server.cors_origins
+            else None
+        ),
         after_request=security_headers,
         exception_handlers={HTTPException: _error_response, Exception: _error_response},
         request_max_body_size=MAX_BODY_BYTES,
@@ -78,6 +91,17 @@ def create_app(
         ),
         logging_config=None,
     )
+
+
+def _root_path(prefix: str, app: ASGIApp) -> ASGIApp:
+    """`server.root_path` for servers started without one (`--root-path` wins)."""
+
+    async def with_root_path(scope: Scope, receive: Receive, send: Send) -> None:
+        if prefix and not scope.get("root_path"):
+            scope["root_path"] = prefix
+        await app(scope, receive, send)
+
+    return with_root_path
 
 
 @asynccontextmanager

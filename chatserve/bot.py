@@ -32,10 +32,6 @@ class Bot:
     def folder(self) -> Path:
         return self.path.resolve().parent
 
-    @property
-    def chat_route(self) -> str:
-        return "/api/chat"
-
     def data_dir(self) -> Path:
         return data_dir(self.config, self.folder)
 

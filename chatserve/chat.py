@@ -1,4 +1,5 @@
-"""`POST /api/chat`: one turn of the conversation, as JSON or as a stream of events."""
+"""`POST /api/<api_name>` (`/api/chat` by default): one turn of the conversation, as JSON
+or as a stream of events."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
@@ -86,21 +88,31 @@ class ChatFailed(HTTPException):
     status_code = 422
 
 
-@post(
-    "/api/chat",
-    summary="Chat",
-    description=DESCRIPTION,
-    status_code=200,
-    operation_class=ChatOperation,
-    responses={
-        200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
-        413: ResponseSpec(ErrorResponse, description="Request body too large"),
-        422: ResponseSpec(ErrorResponse, description="Invalid request, or a `chatserve.Error`"),
-        500: ResponseSpec(ErrorResponse, description="The chat function failed"),
-        503: ResponseSpec(ErrorResponse, description="Too many chats waiting"),
-    },
-)
-async def chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
+def chat_path(api_name: str | Literal[False]) -> str:
+    """The chat route's path; with `api_name: false` the page still needs one."""
+    return f"/api/{api_name or 'chat'}"
+
+
+def chat_route(api_name: str | Literal[False]) -> HTTPRouteHandler:
+    """The chat handler at its configured path; `false` leaves it out of the OpenAPI document."""
+    return post(
+        chat_path(api_name),
+        summary="Chat",
+        description=DESCRIPTION,
+        status_code=200,
+        operation_class=ChatOperation,
+        include_in_schema=api_name is not False,
+        responses={
+            200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
+            413: ResponseSpec(ErrorResponse, description="Request body too large"),
+            422: ResponseSpec(ErrorResponse, description="Invalid request, or a `chatserve.Error`"),
+            500: ResponseSpec(ErrorResponse, description="The chat function failed"),
+            503: ResponseSpec(ErrorResponse, description="Too many chats waiting"),
+        },
+    )(_chat)
+
+
+async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
     state = request.app.state
     served = state.holder.current
     bot: Bot = served.bot

@@ -309,7 +309,7 @@ class Config(Model):
     the uploads, the files the bot made and the unused cached example answers last modified
     over `age` seconds ago. The flag store is never touched. Null: keep everything."""
 
-    api_name: str | Literal[False] = Field("chat", pattern=r"^[A-Za-z0-9_-]+$")
+    api_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] | Literal[False] = "chat"
     """The chat route is `POST /api/<api_name>`. `false` keeps it for the web page but leaves
     it out of the OpenAPI document and turns the OpenAI-compatible `/v1/*` routes off.
     Read at start-up: a change needs a restart."""

@@ -4,11 +4,15 @@ with the config on disk since."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
 from chatserve.bot import Bot
+from chatserve.chat import chat_path
+from chatserve.config import Config
 from chatserve.customize import customize
 from chatserve.errors import Problem
 from chatserve.examplecache import ExampleCache, example_cache
@@ -16,6 +20,13 @@ from chatserve.files import FileStore
 from chatserve.public import public_config
 from chatserve.queue import Line
 from chatserve.webui import Asset, WebUI
+
+logger = logging.getLogger("chatserve")
+
+
+def restart_only(config: Config) -> tuple[Any, ...]:
+    """The settings the running app cannot change: they shape its routes and its listener."""
+    return config.server, config.api_name
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,9 @@ class BotHolder:
     """
 
     def __init__(self, bot: Bot, webui: WebUI, files: FileStore, *, live: bool = False) -> None:
+        self.startup = bot.config
+        """The config the app was built from: its routes and `server:` settings stay until a
+        restart."""
         self.webui = webui
         self.files = files
         self.live = live
@@ -52,6 +66,8 @@ class BotHolder:
     def replace(self, bot: Bot) -> None:
         """Serve a newly loaded bot; chats already running keep the old one."""
         self.line.resize(bot.config.concurrency_limit)
+        if restart_only(bot.config) != restart_only(self.startup):
+            logger.warning("`server:` and `api_name` changes take effect when the server restarts.")
         self.problems = []
         self.current = self._serve(bot, revision=self.current.revision + 1)
         self._notify()
@@ -74,6 +90,7 @@ class BotHolder:
         custom = customize(bot, revision)
         config = public_config(bot, self.files, custom.css)
         config["revision"] = revision
+        config["api"]["chat"] = chat_path(self.startup.api_name).lstrip("/")
         config["api"]["events"] = "api/events" if self.live else None
         js = Asset.of(custom.js, "text/javascript") if custom.js else None
         page = self.webui.page(config, custom.head)

@@ -92,7 +92,7 @@ def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
         "show_progress": config.show_progress,
         "theme": theme,
         "theme_css": theme_css,
-        "api": {"chat": bot.chat_route.lstrip("/"), "upload": "api/upload"},
+        "api": {"upload": "api/upload"},
     }
 
 

@@ -33,26 +33,34 @@ def _rows(schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
         key = f"{prefix}{name}"
-        nested = _nested(prop, defs)
-        kind = "mapping" if nested else _type(prop)
-        default = "required" if name in required else _default(prop.get("default"), nested)
+        nested, inner = _nested(prop, defs)
+        kind = _type(prop)
+        default = "required" if name in required else _default(prop.get("default"))
         description = " ".join(prop["description"].split())
         rows.append(f"| `{key}` | {kind} | {default} | {description} |")
         if nested:
-            rows += _rows(nested, defs, f"{key}.")
+            rows += _rows(nested, defs, f"{key}{inner}.")
     return rows
 
 
-def _nested(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
-    ref = prop.get("$ref")
-    return defs[ref.rsplit("/", 1)[1]] if ref else None
+def _nested(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The model whose keys are listed below this one (a mapping, a list of them, or a
+    mapping or null), and what joins their names: `.` or `[].`."""
+    options = [option for option in prop.get("anyOf", ()) if option.get("type") != "null"]
+    if len(options) == 1:
+        prop = options[0]
+    if "$ref" in prop:
+        return defs[prop["$ref"].rsplit("/", 1)[1]], ""
+    if "$ref" in prop.get("items", {}):
+        return defs[prop["items"]["$ref"].rsplit("/", 1)[1]], "[]"
+    return None, ""
 
 
 def _type(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
     if "const" in prop:
-        return f"`{prop['const']}`"
+        return f"`{json.dumps(prop['const'])}`"
     if "$ref" in prop:
         return "mapping"
     if "anyOf" in prop:
@@ -63,7 +71,7 @@ def _type(prop: dict[str, Any]) -> str:
     return names.get(prop.get("type", ""), str(prop.get("type", "any")))
 
 
-def _default(value: Any, nested: dict[str, Any] | None) -> str:
-    if nested is not None or value is None:
+def _default(value: Any) -> str:
+    if value is None or isinstance(value, dict):  # a mapping's defaults are in its own rows
         return ""
     return f"`{json.dumps(value)}`"

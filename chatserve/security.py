@@ -23,10 +23,11 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     if request.method in _SAFE_METHODS:
         return
     origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise PermissionDeniedException(f"Cross-origin request from {origin!r} refused.")
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        raise PermissionDeniedException("Cross-site request refused.")
+    if not _allowed_origin(request, origin):
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            raise PermissionDeniedException(f"Cross-origin request from {origin!r} refused.")
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            raise PermissionDeniedException("Cross-site request refused.")
     expected = request.route_handler.opt.get("body", "application/json")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != expected:
@@ -34,6 +35,12 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             status_code=415,
             detail=f"Send the body as {expected}, not {media_type or 'nothing'!r}.",
         )
+
+
+def _allowed_origin(request: Request[Any, Any, Any], origin: str | None) -> bool:
+    """Whether `server.cors_origins` lets pages from `origin` call the API."""
+    allowed = request.app.state.holder.startup.server.cors_origins
+    return origin is not None and (origin in allowed or "*" in allowed)
 
 
 async def security_headers(response: Response[Any]) -> Response[Any]:

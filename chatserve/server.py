@@ -31,11 +31,14 @@ def run(
     bot = load(config)
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" is noise
+    server = bot.config.server
     options: dict[str, Any] = {
-        "host": host or bot.config.server.host,
-        "port": bot.config.server.port if port is None else port,
+        "host": host or server.host,
+        "port": server.port if port is None else port,
         "log_level": "info",
-        "proxy_headers": False,
+        "root_path": server.root_path,
+        "proxy_headers": bool(server.forwarded_allow_ips),
+        "forwarded_allow_ips": server.forwarded_allow_ips or None,
         "timeout_graceful_shutdown": 5,
     }
     if workers > 1:
