@@ -2,6 +2,7 @@
 
 from chatserve.components import HTML, Audio, ChatMessage, File, Gallery, Image, Plot, Video
 from chatserve.errors import ConfigError, Error
+from chatserve.request import Request
 
 __version__ = "0.1.0"
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Gallery",
     "Image",
     "Plot",
+    "Request",
     "Video",
     "__version__",
     "create_app",
@@ -25,9 +27,9 @@ def __getattr__(name: str):
     # The Python API is imported on first use so that `import chatserve` (done by every
     # chat function that raises `chatserve.Error`) and `chatserve --help` stay fast.
     if name == "load":
-        from chatserve.bot import load
+        from chatserve.bot import validated_config
 
-        return load
+        return validated_config
     if name == "create_app":
         from chatserve.app import create_app
 

@@ -14,12 +14,13 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
+from chatserve.auth import Auth, authenticate, session_key, sign_in_first
 from chatserve.bot import Bot, load
 from chatserve.chat import chat_route
 from chatserve.cleanup import sweep_while_serving
@@ -32,6 +33,7 @@ from chatserve.files import FileStore
 from chatserve.flagging import flag
 from chatserve.flagstore import FlagStores
 from chatserve.holder import BotHolder, Served
+from chatserve.login import log_in, log_out, login_page
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
 from chatserve.webui import Asset, WebUI
@@ -65,11 +67,14 @@ def create_app(
             serve_file,
             events,
             flag,
+            login_page,
+            log_in,
+            log_out,
             *([openai_router] if bot.config.api_name is not False else []),
         ],
-        state=State({"holder": holder, "flag_stores": FlagStores()}),
+        state=State({"holder": holder, "flag_stores": FlagStores(), "auth": _auth(bot)}),
         lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],
-        before_request=check_request,
+        before_request=_guard,
         middleware=[partial(_root_path, server.root_path)],
         cors_config=(
             CORSConfig(
@@ -91,6 +96,18 @@ def create_app(
         ),
         logging_config=None,
     )
+
+
+def _auth(bot: Bot) -> Auth | None:
+    auth = bot.config.server.auth
+    return None if auth is None else Auth(auth, session_key(bot.data_dir()))
+
+
+async def _guard(request: Request[Any, Any, State]) -> None:
+    """Who is asking comes first (SPEC §6: everything but the open routes needs it), then
+    whether the request is well-formed and same-site."""
+    await authenticate(request)
+    await check_request(request)
 
 
 def _root_path(prefix: str, app: ASGIApp) -> ASGIApp:
@@ -238,6 +255,10 @@ def _send(
 
 def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Every error as `{"error": {"message": ...}}`; details of unexpected ones stay in the log."""
+    if isinstance(exc, NotAuthorizedException):
+        redirect = sign_in_first(request)
+        if redirect is not None:
+            return redirect
     if isinstance(exc, HTTPException):
         status, message = exc.status_code, exc.detail
         if status == 413 and message == "Request Entity Too Large":
@@ -256,4 +277,5 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
     else:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         status, message = 500, "Internal server error."
-    return Response({"error": {"message": message}}, status_code=status)
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    return Response({"error": {"message": message}}, status_code=status, headers=headers)

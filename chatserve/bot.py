@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from chatserve.errors import ConfigError
 from chatserve.importer import ImportFromStringError, import_from_string
 from chatserve.inputs import InvalidInput
 from chatserve.loader import load_config
+from chatserve.request import Request, request_parameter
 from chatserve.runner import kind_of
 
 DATA_DIR = ".chatserve"
@@ -27,10 +29,18 @@ class Bot:
     path: Path
     fn: Callable[..., Any] = field(repr=False)
     kind: str
+    request_parameter: str | None = None
+    """The chat function's parameter annotated `chatserve.Request`, if any."""
 
     @property
     def folder(self) -> Path:
         return self.path.resolve().parent
+
+    def fn_for(self, request: Request) -> Callable[..., Any]:
+        """The chat function, handed `request` if it asks for it."""
+        if self.request_parameter is None:
+            return self.fn
+        return partial(self.fn, **{self.request_parameter: request})
 
     def data_dir(self) -> Path:
         return data_dir(self.config, self.folder)
@@ -45,6 +55,7 @@ class Bot:
         """Each additional input's label: as configured, else the chat function's parameter."""
         try:
             names = list(inspect.signature(self.fn).parameters)[2:]
+            names = [name for name in names if name != self.request_parameter]
         except (TypeError, ValueError):
             names = []
         labels = []
@@ -90,10 +101,17 @@ def load(path: str | Path) -> Bot:
     """Load a config file and import its chat function; raises ConfigError."""
     config = load_config(path)
     fn = import_fn(config, Path(path))
-    problem = signature_problem(config, fn)
+    wants_request = request_parameter(fn)
+    problem = signature_problem(config, fn, wants_request)
     if problem:
         raise ConfigError([problem])
-    return Bot(config=config, path=Path(path), fn=fn, kind=kind_of(fn))
+    return Bot(config, Path(path), fn, kind_of(fn), wants_request)
+
+
+def validated_config(path: str | Path) -> Config:
+    """`chatserve.load`: the config at `path`, checked as fully as `chatserve validate` does
+    (its chat function imported and its signature checked); raises ConfigError."""
+    return load(path).config
 
 
 def import_fn(config: Config, path: Path) -> Callable[..., Any]:

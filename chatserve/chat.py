@@ -18,8 +18,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
+import chatserve
 from chatserve.bot import Bot
-from chatserve.clients import client_id
+from chatserve.clients import owner_of
 from chatserve.errors import Error
 from chatserve.examplecache import Answer, Example, ExampleCache
 from chatserve.files import FileRefused
@@ -28,6 +29,7 @@ from chatserve.inputs import InvalidInput
 from chatserve.messages import Message, Replies, changes
 from chatserve.openapi import ChatOperation
 from chatserve.queue import QueueFull, Ticket
+from chatserve.request import from_http
 from chatserve.runner import Run
 from chatserve.wire import (
     MAX_HISTORY_MESSAGES,
@@ -88,6 +90,12 @@ class ChatFailed(HTTPException):
     status_code = 422
 
 
+def chat_request(request: Request[Any, Any, Any]) -> chatserve.Request:
+    """What the chat function may see of `request` (a `chatserve.Request` parameter)."""
+    client = request.client.host if request.client else None
+    return from_http(request.scope.get("user"), client, request.headers)
+
+
 def chat_path(api_name: str | Literal[False]) -> str:
     """The chat route's path; with `api_name: false` the page still needs one."""
     return f"/api/{api_name or 'chat'}"
@@ -116,7 +124,7 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
     state = request.app.state
     served = state.holder.current
     bot: Bot = served.bot
-    owner = client_id(request)
+    owner = owner_of(request)
     _check_limits(data)
     history = History(state.holder.files, owner)
     try:
@@ -142,7 +150,8 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
         raise HTTPException(status_code=503, detail=str(exc)) from None
 
     def start() -> Run:
-        return Run(bot.fn, bot.kind, (message, past, *inputs), state.executor)
+        fn = bot.fn_for(chat_request(request))
+        return Run(fn, bot.kind, (message, past, *inputs), state.executor)
 
     replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
     headers = {CACHE_HEADER: "miss"} if keep else {}

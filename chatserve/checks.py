@@ -112,11 +112,15 @@ def _file_problem(folder: Path, name: str, config: Config) -> str | None:
     return None
 
 
-def signature_problem(config: Config, fn: Callable[..., Any]) -> Problem | None:
-    """The chat function must accept `message, history` plus one value per additional input."""
+def signature_problem(
+    config: Config, fn: Callable[..., Any], request_parameter: str | None = None
+) -> Problem | None:
+    """The chat function must accept `message, history` plus one value per additional input
+    (and its `chatserve.Request` parameter by name)."""
     count = 2 + len(config.additional_inputs)
+    by_name = {request_parameter: None} if request_parameter else {}
     try:
-        inspect.signature(fn).bind(*range(count))
+        inspect.signature(fn).bind(*range(count), **by_name)
     except TypeError as exc:
         extra = f" and {len(config.additional_inputs)} additional input(s)" if count > 2 else ""
         return config.source.problem(

@@ -124,3 +124,18 @@ def schema() -> None:
     from chatserve.schema import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+@main.command("hash-password")
+def hash_password_command() -> None:
+    """Print a hash of a password for `server.auth.users[].password` (read from standard input,
+    or asked for twice at a terminal)."""
+    from chatserve.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("The password is empty.")
+    click.echo(hash_password(password))

@@ -1,7 +1,9 @@
-"""Which client a request comes from: a random id in an HttpOnly cookie set by the page.
+"""Which client a request comes from: the signed-in user (with `server.auth`), else a random
+id in an HttpOnly cookie set by the page.
 
-Files belong to the client that uploaded them or received them from the bot. API clients that
-keep no cookies share the anonymous owner `None`: for them a file id works as a bearer token.
+Files belong to the client that uploaded them or received them from the bot. Without auth, API
+clients that keep no cookies share the anonymous owner `None`: for them a file id works as a
+bearer token.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from chatserve.files import new_id
 
 COOKIE = "chatserve_client"
 _VALID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def owner_of(request: Request[Any, Any, Any]) -> str | None:
+    """Whose files this request may use: its user's with `server.auth`, else its browser's."""
+    user = request.scope.get("user")
+    return f"user:{user}" if user else client_id(request)
 
 
 def client_id(request: Request[Any, Any, Any]) -> str | None:

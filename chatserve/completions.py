@@ -25,8 +25,8 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from chatserve.bot import Bot
-from chatserve.chat import GENERIC_FAILURE, STREAM_HEADERS, message_argument
-from chatserve.clients import client_id
+from chatserve.chat import GENERIC_FAILURE, STREAM_HEADERS, chat_request, message_argument
+from chatserve.clients import owner_of
 from chatserve.errors import Error
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
@@ -100,7 +100,7 @@ async def completions(
             f"The model {data.model!r} does not exist; this server has {model_id(bot)!r}.",
             code="model_not_found",
         )
-    owner = client_id(request)
+    owner = owner_of(request)
     text, past = _conversation(data.messages)
     history = History(state.holder.files, owner)
     try:
@@ -123,7 +123,8 @@ async def completions(
         run = None
         try:
             await ticket.wait()
-            run = Run(bot.fn, bot.kind, (message, past, *inputs), state.executor)
+            fn = bot.fn_for(chat_request(request))
+            run = Run(fn, bot.kind, (message, past, *inputs), state.executor)
             async for reply in run.updates():
                 yield answer.text(replies.messages(replies.split(reply)[0]))
         finally:
@@ -241,7 +242,11 @@ def _error_body(message: str, kind: str, code: str | None) -> dict[str, Any]:
     return {"message": message, "type": kind, "param": None, "code": code}
 
 
+_CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
+
+
 def _openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    headers = None
     if isinstance(exc, OpenAIError):
         status, body = exc.status_code, _error_body(exc.detail, exc.kind, exc.code)
     elif isinstance(exc, HTTPException):
@@ -252,11 +257,12 @@ def _openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
                 f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
                 for e in exc.extra  # type: ignore[union-attr]
             )
-        body = _error_body(detail, "invalid_request_error", None)
+        body = _error_body(detail, "invalid_request_error", _CODES.get(status))
+        headers = exc.headers
     else:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         status, body = 500, _error_body("Internal server error.", "server_error", None)
-    return Response({"error": body}, status_code=status)
+    return Response({"error": body}, status_code=status, headers=headers)
 
 
 openai_router = Router(

@@ -31,6 +31,7 @@ from chatserve.checks import example_message
 from chatserve.errors import Error
 from chatserve.files import FileStore, new_id
 from chatserve.messages import Replies, file_refs
+from chatserve.request import Request
 from chatserve.runner import ASYNC_GENERATOR, GENERATOR, Run
 
 logger = logging.getLogger("chatserve")
@@ -174,7 +175,7 @@ async def compute(cache: ExampleCache, executor: Executor) -> None:
 async def _run(cache: ExampleCache, example: Example, executor: Executor) -> tuple[Any, Any]:
     bot = cache.bot
     replies = Replies(cache.files, None, list(bot.config.additional_outputs))
-    run = Run(bot.fn, bot.kind, (example.message, [], *example.inputs), executor)
+    run = Run(bot.fn_for(Request()), bot.kind, (example.message, [], *example.inputs), executor)
     try:
         response, outputs = replies.split(await run.result())
         return replies.messages(response), outputs or []

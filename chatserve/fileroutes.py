@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import File
 
-from chatserve.clients import client_id
+from chatserve.clients import owner_of
 from chatserve.files import INLINE_TYPES, UploadRefused
 from chatserve.wire import ErrorResponse, UploadedFile, UploadResponse
 
@@ -64,7 +64,7 @@ async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
         for upload in uploads:
             stored.append(
                 await state.holder.files.save_upload(
-                    upload, client_id(request), bot.max_file_size(), bot.config.textbox.file_types
+                    upload, owner_of(request), bot.max_file_size(), bot.config.textbox.file_types
                 )
             )
     except UploadRefused as exc:
@@ -78,7 +78,7 @@ async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
     description="An upload or a file the bot returned, by id.",
 )
 async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) -> File:
-    found = request.app.state.holder.files.get(file_id, client_id(request))
+    found = request.app.state.holder.files.get(file_id, owner_of(request))
     if found is None or not found.path.is_file():
         raise NotFoundException("No such file.")
     inline = found.sandboxed_html or found.mime_type in INLINE_TYPES

@@ -27,6 +27,7 @@ CSV_COLUMNS = (
     "files",
     "config_hash",
     "client",
+    "user",
     "id",
 )
 

@@ -14,7 +14,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from chatserve.bot import Bot, flagging_dir
-from chatserve.clients import client_id
+from chatserve.clients import owner_of
 from chatserve.files import FileStore, new_id
 from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
@@ -84,7 +84,7 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
         raise HTTPException(
             status_code=422, detail=f"history[{data.index}] is not a reply of the bot."
         )
-    owner = client_id(request)
+    owner = owner_of(request)
     end = _reply_end(data.history, data.index)
     conversation = msgspec.to_builtins(data.history[:end])
     try:
@@ -103,6 +103,7 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
         inputs=inputs,
         config_hash=config.source.digest[:16],
         client=_anonymized(owner),
+        user=request.scope.get("user"),
         files=_keep_files(store, state.holder.files, owner, conversation),
     )
     return FlagResponse(id=record.id, stored=store.add(record))

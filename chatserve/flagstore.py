@@ -39,7 +39,8 @@ _SCHEMA = (
     inputs TEXT NOT NULL,
     config_hash TEXT NOT NULL,
     client TEXT,
-    files TEXT NOT NULL
+    files TEXT NOT NULL,
+    user TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS flags_time ON flags (time)",
 )
@@ -54,6 +55,7 @@ COLUMNS = (
     "inputs",
     "config_hash",
     "client",
+    "user",
     "files",
 )
 JSON_COLUMNS = frozenset({"message", "conversation", "inputs", "files"})
@@ -62,7 +64,8 @@ JSON_COLUMNS = frozenset({"message", "conversation", "inputs", "files"})
 @dataclass(frozen=True)
 class Flag:
     """One rating: `message` is the rated reply (its messages), `conversation` everything up to
-    and including it; `time` is ISO 8601 UTC; `client` a one-way hash of the browser's id."""
+    and including it; `time` is ISO 8601 UTC; `client` a one-way hash of the browser's id;
+    `user` who was signed in (with `server.auth`)."""
 
     id: str
     time: str
@@ -73,6 +76,7 @@ class Flag:
     inputs: list[Any]
     config_hash: str
     client: str | None
+    user: str | None
     files: list[dict[str, Any]]
 
     def row(self) -> tuple[Any, ...]:
@@ -162,6 +166,9 @@ class FlagStore:
                 with _transaction(connection):
                     for statement in _SCHEMA:
                         connection.execute(statement)
+                    columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
+                    if "user" not in columns:  # a store made before sign-ins existed
+                        connection.execute("ALTER TABLE flags ADD COLUMN user TEXT")
             self._connection = connection
         return self._connection
 

@@ -91,6 +91,7 @@ class BotHolder:
         config = public_config(bot, self.files, custom.css)
         config["revision"] = revision
         config["api"]["chat"] = chat_path(self.startup.api_name).lstrip("/")
+        config["auth"] = self.startup.server.auth is not None
         config["api"]["events"] = "api/events" if self.live else None
         js = Asset.of(custom.js, "text/javascript") if custom.js else None
         page = self.webui.page(config, custom.head)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chatserve.passwords import PREFIX, is_valid_hash
 from chatserve.sizes import ByteSize, parse_size
 
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$")
@@ -29,6 +30,13 @@ class User(Settings):
     password: Annotated[str, Field(min_length=1, repr=False)]
     """The password as `${ENV_VAR}` (kept out of the file), or a hash printed by
     `chatserve hash-password` (starts with `scrypt$`)."""
+
+    @field_validator("password")
+    @classmethod
+    def _hash(cls, value: str) -> str:
+        if value.startswith(PREFIX) and not is_valid_hash(value):
+            raise ValueError("is not a hash made by `chatserve hash-password`")
+        return value
 
 
 class ApiToken(Settings):

@@ -183,27 +183,33 @@ def free_port() -> int:
 def start_server(config: Path, log: Path, *args: str) -> LiveServer:
     """Start `python -m chatserve serve CONFIG` and wait until /healthz answers."""
     port = free_port()
+    command = [sys.executable, "-m", "chatserve", "serve", str(config), "--port", str(port)]
+    return start_process([*command, *args], port, config.parent, log)
+
+
+def start_process(command: list[str], port: int, cwd: Path, log: Path) -> LiveServer:
+    """Start a server process that will listen on `port`; wait until /healthz answers."""
     with log.open("w") as handle:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "chatserve", "serve", str(config), "--port", str(port), *args],
+            command,
             stdout=handle,
             stderr=subprocess.STDOUT,
             text=True,
-            cwd=config.parent,
+            cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"chatserve exited with {process.returncode}:\n{server.output()}")
+            raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.output()}")
         try:
             if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
             time.sleep(0.05)
     process.kill()
-    raise RuntimeError(f"chatserve did not answer within 15 s:\n{server.output()}")
+    raise RuntimeError(f"{command[0]} did not answer within 15 s:\n{server.output()}")
 
 
 def stop_server(server: LiveServer) -> None:
@@ -224,6 +230,24 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         server = start_server(Path(config), tmp_path / f"server-{len(servers)}.log", *args)
         servers.append(server)
         return server
+
+    yield start
+    for server in servers:
+        stop_server(server)
+
+
+@pytest.fixture
+def live_process(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start any server command (`{port}` in it is replaced by a free port); all are stopped
+    after the test."""
+    servers: list[LiveServer] = []
+
+    def start(command: list[str], cwd: Path) -> LiveServer:
+        port = free_port()
+        command = [part.replace("{port}", str(port)) for part in command]
+        log = tmp_path / f"process-{len(servers)}.log"
+        servers.append(start_process(command, port, cwd, log))
+        return servers[-1]
 
     yield start
     for server in servers:

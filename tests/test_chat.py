@@ -141,7 +141,7 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
         "textbox", "additional_inputs", "additional_inputs_accordion", "additional_outputs",
         "submit_btn", "stop_btn", "autofocus", "editable", "save_history", "flagging",
         "fill_height", "fill_width", "autoscroll", "show_progress", "theme", "theme_css", "api",
-        "revision",
+        "revision", "auth",
     }  # fmt: skip
     text = http.get("/api/config").text
     for private in ("bot.py", "echo", "9999", "secret-place", "also-secret"):

@@ -195,7 +195,8 @@ def test_export_as_csv_and_jsonl(client, tmp_path: Path) -> None:
     assert result.stderr.startswith("2 flag(s) from ")
     wrong, undo = csv.DictReader(io.StringIO(result.stdout))
     assert result.stdout.splitlines()[0] == (
-        "time,action,option,message_index,message,conversation,inputs,files,config_hash,client,id"
+        "time,action,option,message_index,message,conversation,inputs,files,config_hash,client,"
+        "user,id"
     )
     assert (wrong["action"], wrong["option"], undo["action"], undo["option"]) == (
         "flag",

@@ -130,6 +130,7 @@ export function mountChat(root, initial) {
     applyThemeCss(config.theme_css);
     document.title = config.title || "chatserve";
     header.set({ title: config.title, description: config.description });
+    header.signOut.hidden = config.auth !== true;
 
     layout(config, chatbot);
     if (configureMessages(chatbot)) for (const turn of list.turns) turn.refresh();

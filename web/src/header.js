@@ -1,5 +1,6 @@
 // The header: the conversations toggle (save_history), the title (plain text), the description
-// (sanitized Markdown), Copy conversation, Clear and the colour-scheme toggle. `set` changes the
+// (sanitized Markdown), Copy conversation, Clear, the colour-scheme toggle and, with
+// `server.auth`, Sign out (a plain form: it works without this script's help). `set` changes the
 // title and description in place (live reload).
 import { copyText, flashCopied, h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
@@ -19,9 +20,15 @@ export class Header {
       h("span", { class: "cs-tool-text", text: "Clear" }),
     ]);
     this.clear.addEventListener("click", () => onClear());
+    this.signOut = h("form", { method: "post", action: "logout", class: "cs-sign-out", hidden: true }, [
+      h("button", { type: "submit", class: "cs-tool", "aria-label": "Sign out", title: "Sign out" }, [
+        icon("signOut"),
+        h("span", { class: "cs-tool-text", text: "Sign out" }),
+      ]),
+    ]);
     this.start = h("div", { class: "cs-header-start" });
     this.el = h("header", { class: "cs-header" }, [
-      h("div", { class: "cs-header-inner" }, [this.start, this.heading, h("div", { class: "cs-tools" }, [this.copyAll, this.clear, colorSchemeToggle()])]),
+      h("div", { class: "cs-header-inner" }, [this.start, this.heading, h("div", { class: "cs-tools" }, [this.copyAll, this.clear, colorSchemeToggle(), this.signOut])]),
     ]);
     this.set({ title, description });
   }
