@@ -20,6 +20,7 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
+from chatserve.accesslog import LoggedLitestar
 from chatserve.auth import Auth, authenticate, session_key, sign_in_first
 from chatserve.bot import Bot, load
 from chatserve.chat import chat_route
@@ -56,7 +57,7 @@ def create_app(
     files = FileStore(bot.data_dir(), bot.allowed_paths())
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     server = bot.config.server
-    return Litestar(
+    return LoggedLitestar(
         route_handlers=[
             index,
             public_config,

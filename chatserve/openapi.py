@@ -1,4 +1,5 @@
-"""OpenAPI for what Litestar cannot infer: the chat route's `text/event-stream` answer."""
+"""OpenAPI for what Litestar cannot infer: the chat route's `text/event-stream` answer, and
+examples of its request, its answer and every event."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
 
 from chatserve.wire import (
     DeltaEvent,
@@ -30,6 +38,39 @@ EVENTS = {
 }
 _REF = "#/components/schemas/{name}"
 
+_REPLY = {"role": "assistant", "content": "Hello! How can I help?"}
+_FILE = {
+    "id": "Xq3v9b1mQ0y2Zk8Jw4Hn7A",
+    "url": "api/files/Xq3v9b1mQ0y2Zk8Jw4Hn7A",
+    "name": "chart.png",
+    "mime_type": "image/png",
+    "size": 20480,
+}
+EVENT_EXAMPLES: dict[str, Any] = {
+    "queue": {"position": 2},
+    "message": {"index": 0, "message": {"role": "assistant", "content": "Hello!"}},
+    "delta": {"index": 0, "text": " How can I help?"},
+    "replace": {"index": 1, "message": {"role": "assistant", "content": {"file": _FILE}}},
+    "outputs": ["Detected language: English"],
+    "error": {"message": "I can't answer that."},
+    "done": {"messages": [_REPLY], "outputs": []},
+}
+REQUEST_EXAMPLES = {
+    "text": {"message": "Hi", "history": [], "stream": False},
+    "streamed, with history and inputs": {
+        "message": "And in French?",
+        "history": [{"role": "user", "content": "Say hello"}, _REPLY],
+        "inputs": ["You are a translator.", 0.7],
+        "stream": True,
+    },
+    "multimodal": {"message": {"text": "What is in this picture?", "files": [_FILE["id"]]}},
+}
+RESPONSE_EXAMPLE = {"messages": [_REPLY], "outputs": []}
+STREAM_EXAMPLE = "".join(
+    f"event: {name}\ndata: {msgspec.json.encode(EVENT_EXAMPLES[name]).decode()}\n\n"
+    for name in ("message", "delta", "done")
+)
+
 
 @dataclass
 class ChatOperation(Operation):
@@ -38,7 +79,13 @@ class ChatOperation(Operation):
     def __post_init__(self) -> None:
         schemas, components = msgspec.json.schema_components(EVENTS.values(), ref_template=_REF)
         events = [
-            _convert({**_inline(schema, components), "title": f"event: {name}"})
+            _convert(
+                {
+                    **_inline(schema, components),
+                    "title": f"event: {name}",
+                    "examples": [EVENT_EXAMPLES[name]],
+                }
+            )
             for name, schema in zip(EVENTS, schemas, strict=True)
         ]
         stream = Schema(
@@ -50,7 +97,12 @@ class ChatOperation(Operation):
             one_of=events,
         )
         content = self.responses["200"].content  # type: ignore[index,union-attr]
-        content["text/event-stream"] = OpenAPIMediaType(schema=stream)
+        content["application/json"].example = RESPONSE_EXAMPLE
+        content["text/event-stream"] = OpenAPIMediaType(schema=stream, example=STREAM_EXAMPLE)
+        body = self.request_body.content["application/json"]  # type: ignore[union-attr]
+        body.examples = {
+            name: Example(summary=name, value=value) for name, value in REQUEST_EXAMPLES.items()
+        }
 
 
 def _inline(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

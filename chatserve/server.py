@@ -36,6 +36,7 @@ def run(
         "host": host or server.host,
         "port": server.port if port is None else port,
         "log_level": "info",
+        "access_log": False,  # chatserve writes its own, with durations
         "root_path": server.root_path,
         "proxy_headers": bool(server.forwarded_allow_ips),
         "forwarded_allow_ips": server.forwarded_allow_ips or None,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 import pytest
 from helpers import parse_sse, replay
+
+from chatserve.openapi import EVENTS
+from chatserve.wire import ChatRequest, ChatResponse
 
 
 def test_sync_function_answers_json(client) -> None:
@@ -169,3 +173,23 @@ def test_openapi_describes_the_chat_route_and_its_events(client) -> None:
         "ChatRequest"
     )
     assert "ChatResponse" in str(operation["responses"]["200"])
+
+
+def test_openapi_examples_are_valid_requests_answers_and_events(client) -> None:
+    document = client("fn: bot.py:echo\n").get("/schema/openapi.json").json()
+    operation = document["paths"]["/api/chat"]["post"]
+    requests = operation["requestBody"]["content"]["application/json"]["examples"]
+    assert len(requests) == 3
+    for example in requests.values():
+        msgspec.convert(example["value"], ChatRequest)
+    answers = operation["responses"]["200"]["content"]
+    msgspec.convert(answers["application/json"]["example"], ChatResponse)
+    stream = answers["text/event-stream"]
+    events = {
+        schema["title"].removeprefix("event: "): schema for schema in stream["schema"]["oneOf"]
+    }
+    assert set(events) == set(EVENTS)
+    for name, schema in events.items():
+        [example] = schema["examples"]
+        msgspec.convert(example, EVENTS[name])
+    assert [name for name, _ in parse_sse(stream["example"])] == ["message", "delta", "done"]

@@ -29,6 +29,38 @@ def test_cross_origin_post_is_refused(client) -> None:
     assert same.status_code == 200
 
 
+def test_cors_origins_let_the_named_sites_call_the_api(client) -> None:
+    http = client(ECHO + "server: {cors_origins: ['https://app.example']}\n")
+    preflight = http.options(
+        "/api/chat",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, authorization",
+        },
+    )
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    allowed = http.post(
+        "/api/chat",
+        json={"message": "x"},
+        headers={"Origin": "https://app.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    other = http.post(
+        "/api/chat", json={"message": "x"}, headers={"Origin": "https://evil.example"}
+    )
+    assert other.status_code == 403
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_no_cors_headers_without_cors_origins(client) -> None:
+    http = client(ECHO)
+    answer = http.get("/api/config", headers={"Origin": "https://app.example"})
+    assert "access-control-allow-origin" not in answer.headers
+
+
 def test_cross_site_fetch_metadata_is_refused(client) -> None:
     response = client(ECHO).post(
         "/api/chat", json={"message": "x"}, headers={"Sec-Fetch-Site": "cross-site"}

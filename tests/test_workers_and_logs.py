@@ -1,0 +1,98 @@
+"""`--workers N`: one config served by several processes sharing uploads, files and sessions;
+and the log a deployment reads: one line per request, tracebacks, no secrets."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.server
+
+TOKEN = "worker-token-0123456789"
+PASSWORD = "correct horse battery staple"
+
+BOT_PY = """
+import os
+import time
+
+
+def read(message, history):
+    if message["text"] == "crash":
+        raise RuntimeError("the bot broke")
+    if message["text"] == "slow":
+        for step in range(1, 4):
+            time.sleep(0.15)
+            yield f"step {step}"
+        return
+    time.sleep(0.05)
+    with open(message["files"][0]) as file:
+        yield f"{os.getpid()} read {file.read()!r}"
+"""
+
+CONFIG = f"""
+fn: bot.py:read
+multimodal: true
+server:
+  auth:
+    users: [{{username: ana, password: "{PASSWORD}"}}]
+    tokens: [{{name: ci, token: {TOKEN}}}]
+"""
+
+
+def fresh_connections() -> httpx.Client:
+    """A client that opens a new connection per request, so the requests spread over the
+    worker processes as the kernel hands them out."""
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
+
+
+def test_workers_share_uploads_files_and_sessions(write_config, live_server) -> None:
+    server = live_server(write_config(CONFIG, bot_py=BOT_PY), "--workers", "3")
+    with fresh_connections() as http:
+        signed_in = http.post(f"{server.url}/login", data={"username": "ana", "password": PASSWORD})
+        assert signed_in.status_code == 303
+        upload = http.post(
+            f"{server.url}/api/upload", files={"files": ("note.txt", b"shared", "text/plain")}
+        )
+        file_id = upload.json()["files"][0]["id"]
+
+        def chat(_: int) -> str:
+            message = {"text": "", "files": [file_id]}
+            answer = http.post(f"{server.url}/api/chat", json={"message": message})
+            assert http.get(f"{server.url}/api/files/{file_id}").content == b"shared"
+            return answer.json()["messages"][0]["content"]
+
+        with ThreadPoolExecutor(12) as pool:  # at once, so that several workers take some
+            replies = list(pool.map(chat, range(48)))
+    pids = {reply.split(" ", 1)[0] for reply in replies}
+    assert {reply.split(" ", 1)[1] for reply in replies} == {"read 'shared'"}
+    assert len(pids) >= 2, "every request went to one worker; the test proves nothing"
+
+
+def test_one_access_line_per_request_and_no_secrets(write_config, live_server) -> None:
+    server = live_server(write_config(CONFIG, bot_py=BOT_PY))
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        http.get("/nope?token=query-secret")
+        http.post("/login", data={"username": "ana", "password": "wrong-password-secret"})
+        slow = http.post("/api/chat", json={"message": "slow", "stream": True}, headers=bearer)
+        assert "step 3" in slow.text
+        crash = http.post("/api/chat", json={"message": "crash"}, headers=bearer)
+        assert crash.status_code == 500
+    log = server.output()
+    lines = [line for line in log.splitlines() if "method=" in line]
+    fields = [dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', line)) for line in lines]
+    requests = [(f["method"], f["path"], f["status"], f.get("user")) for f in fields]
+    assert requests[-4:] == [
+        ("GET", "/nope", "404", None),
+        ("POST", "/login", "401", None),
+        ("POST", "/api/chat", "200", "ci"),
+        ("POST", "/api/chat", "500", "ci"),
+    ]
+    assert float(fields[-2]["ms"]) >= 450  # the stream's whole length, not its first byte
+    assert int(fields[-2]["bytes"]) > 0
+    assert "Traceback" in log and "RuntimeError: the bot broke" in log
+    for secret in ("query-secret", "wrong-password-secret", TOKEN, PASSWORD):
+        assert secret not in log
