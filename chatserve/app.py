@@ -16,6 +16,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Server
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -94,6 +95,7 @@ def create_app(
             version=__version__,
             description="The HTTP API of a chatserve bot.",
             path="/schema",
+            servers=[Server(url=server.root_path or "/")],
         ),
         logging_config=None,
     )
@@ -212,7 +214,7 @@ async def index(request: Request[Any, Any, State]) -> Response[bytes]:
     served = request.app.state.holder.current
     response = _send(request, served.page, {"Content-Security-Policy": served.csp})
     if client_id(request) is None:
-        response.set_cookie(new_client_cookie())
+        response.set_cookie(new_client_cookie(request.scope.get("root_path") or "/"))
     return response
 
 

@@ -31,5 +31,6 @@ def client_id(request: Request[Any, Any, Any]) -> str | None:
     return value if value and _VALID.match(value) else None
 
 
-def new_client_cookie() -> Cookie:
-    return Cookie(key=COOKIE, value=new_id(), httponly=True, samesite="lax", path="/")
+def new_client_cookie(path: str) -> Cookie:
+    """A new browser id, for the pages under `path` (the root path behind a proxy)."""
+    return Cookie(key=COOKIE, value=new_id(), httponly=True, samesite="lax", path=path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import free_port
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
@@ -172,12 +172,6 @@ class LiveServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(config: Path, log: Path, *args: str) -> LiveServer:

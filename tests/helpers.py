@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from typing import Any
 
 import httpx
 from playwright.sync_api import Page
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:
