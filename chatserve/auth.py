@@ -61,11 +61,13 @@ class Auth:
         """The name of the token in an `Authorization: Bearer` header; every token is compared,
         so the time taken does not say which one came close."""
         scheme, _, given = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
         given_digest = hashlib.sha256(given.strip().encode()).digest()
         found = None
         for token in self.config.tokens:
             digest = hashlib.sha256(token.token.encode()).digest()
-            if hmac.compare_digest(digest, given_digest) and scheme.lower() == "bearer":
+            if hmac.compare_digest(digest, given_digest):
                 found = token.name
         return found
 

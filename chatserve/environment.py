@@ -26,14 +26,14 @@ def interpolate_server(
 
     def walk(value: Any, path: Key) -> Any:
         if isinstance(value, str):
-            return _substitute(value, path)
+            return substitute(value, path)
         if isinstance(value, dict):
             return {key: walk(item, (*path, key)) for key, item in value.items()}
         if isinstance(value, list):
             return [walk(item, (*path, index)) for index, item in enumerate(value)]
         return value
 
-    def _substitute(text: str, path: Key) -> str:
+    def substitute(text: str, path: Key) -> str:
         def replace(match: re.Match[str]) -> str:
             name, default = match.groups()
             if name is None:

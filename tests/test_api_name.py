@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from helpers import log, send, wait_until
 from playwright.sync_api import expect
+
+from chatserve.errors import ConfigError
+from chatserve.loader import load_config
 
 
 def test_api_name_renames_the_chat_route(client) -> None:
@@ -33,17 +37,12 @@ def test_api_name_false_hides_the_api_but_keeps_the_page_working(client) -> None
 
 @pytest.mark.parametrize("name", ["a/b", "has space", "", "../x"])
 def test_api_name_is_one_path_segment(write_config, name: str) -> None:
-    from chatserve.errors import ConfigError
-    from chatserve.loader import load_config
-
     with pytest.raises(ConfigError, match="api_name"):
         load_config(write_config(f"fn: bot.py:echo\napi_name: '{name}'\n"))
 
 
 @pytest.mark.server
 def test_a_reload_keeps_the_route_and_says_a_restart_is_needed(write_config, live_server) -> None:
-    import httpx
-
     config = write_config("fn: bot.py:echo\napi_name: ask\ntitle: One\n")
     server = live_server(config, "--reload")
     config.write_text("fn: bot.py:echo\napi_name: other\ntitle: Two\n")
