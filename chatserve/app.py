@@ -22,24 +22,29 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
 from chatserve.accesslog import LoggedLitestar
-from chatserve.auth import Auth, authenticate, session_key, sign_in_first
+from chatserve.auth import Auth, authenticate, sign_in_first
 from chatserve.bot import Bot, load
 from chatserve.chat import chat_route
 from chatserve.cleanup import sweep_while_serving
 from chatserve.clients import client_id, new_client_cookie
 from chatserve.completions import openai_router
+from chatserve.docs import DOCS_PATH, docs_plugins, docs_router
 from chatserve.events import events
 from chatserve.examplecache import compute
 from chatserve.fileroutes import serve_file, upload_route
 from chatserve.files import FileStore
 from chatserve.flagging import flag
 from chatserve.flagstore import FlagStores
+from chatserve.frontdoor import FrontDoor
 from chatserve.holder import BotHolder, Served
+from chatserve.httperrors import client_error
 from chatserve.login import log_in, log_out, login_page
+from chatserve.logs import escape_log_lines
+from chatserve.quotas import Quotas
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
 from chatserve.webui import Asset, WebUI
-from chatserve.wire import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from chatserve.wire import MAX_BODY_BYTES
 
 logger = logging.getLogger("chatserve")
 
@@ -54,11 +59,12 @@ def create_app(
 
     With `reload`, a watcher reloads the config and the chat function's code when they change.
     """
+    escape_log_lines()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
     files = FileStore(bot.data_dir(), bot.allowed_paths())
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     server = bot.config.server
-    return LoggedLitestar(
+    app = LoggedLitestar(
         route_handlers=[
             index,
             public_config,
@@ -74,7 +80,14 @@ def create_app(
             log_out,
             *([openai_router] if bot.config.api_name is not False else []),
         ],
-        state=State({"holder": holder, "flag_stores": FlagStores(), "auth": _auth(bot)}),
+        state=State(
+            {
+                "holder": holder,
+                "flag_stores": FlagStores(),
+                "auth": _auth(bot),
+                "quotas": Quotas(server.quotas),
+            }
+        ),
         lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],
         before_request=_guard,
         middleware=[partial(_root_path, server.root_path)],
@@ -94,16 +107,20 @@ def create_app(
             title=bot.config.title or "chatserve",
             version=__version__,
             description="The HTTP API of a chatserve bot.",
-            path="/schema",
+            path=DOCS_PATH,
             servers=[Server(url=server.root_path or "/")],
+            render_plugins=docs_plugins(),
+            openapi_router=docs_router(),
         ),
         logging_config=None,
     )
+    app.asgi_handler = FrontDoor(app.asgi_handler, server)  # before routing: 404s too
+    return app
 
 
 def _auth(bot: Bot) -> Auth | None:
     auth = bot.config.server.auth
-    return None if auth is None else Auth(auth, session_key(bot.data_dir()))
+    return None if auth is None else Auth(auth, bot.data_dir())
 
 
 async def _guard(request: Request[Any, Any, State]) -> None:
@@ -262,23 +279,9 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
         redirect = sign_in_first(request)
         if redirect is not None:
             return redirect
-    if isinstance(exc, HTTPException):
-        status, message = exc.status_code, exc.detail
-        if status == 413 and message == "Request Entity Too Large":
-            limit = request.route_handler.resolve_request_max_body_size()
-            message = f"The request body is larger than {limit:,} bytes."
-        elif status == 400 and getattr(exc, "extra", None):
-            # Litestar's body validation: say what was wrong, as a 422 like our own checks.
-            status = 422
-            message = "Invalid request: " + "; ".join(
-                f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
-                for e in exc.extra  # type: ignore[union-attr]
-            )
-    elif isinstance(exc, RecursionError):
-        # msgspec's decoder refuses absurdly nested JSON this way, before our depth check.
-        status, message = 422, f"The request nests deeper than {MAX_JSON_DEPTH} levels."
-    else:
+    error = client_error(request, exc)
+    if error is None:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-        status, message = 500, "Internal server error."
-    headers = exc.headers if isinstance(exc, HTTPException) else None
-    return Response({"error": {"message": message}}, status_code=status, headers=headers)
+        error = HTTPException(status_code=500, detail="Internal server error.")
+    body = {"error": {"message": error.detail}}
+    return Response(body, status_code=error.status_code, headers=error.headers)

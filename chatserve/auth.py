@@ -1,61 +1,87 @@
-"""`server.auth`: who is asking. A signed session cookie for the web page, bearer tokens for
-programs; every route but the open ones refuses anyone else.
+"""`server.auth`: who is asking. A signed session cookie for the web page (see `sessions`),
+bearer tokens for programs; every route but the open ones refuses anyone else.
 
-A session is `<user>.<expiry>.<signature>`, signed with a key kept in the data dir (so every
-worker process and a restart accept it) over the user's stored password: changing a password
-ends that user's sessions.
+Guessing is slowed down twice over. A sign-in counts against the address it came from and
+against the user name at that address (never the user name everywhere, or anyone could lock a
+user out), before its password is checked; only failures stay counted. And only a few password
+checks (128 MiB of memory each) run at once in a process: past them, sign-ins are refused.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import hashlib
 import hmac
-import os
-import secrets
-import time
+import logging
+import threading
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.response import Redirect
 
+from chatserve.passwords import COST, UpgradedHashes, check_password, needs_rehash
+from chatserve.sessions import Sessions, SessionStore, session_key
 from chatserve.settings import AuthConfig, User
 from chatserve.throttle import Throttle
+
+logger = logging.getLogger("chatserve")
 
 SESSION_COOKIE = "chatserve_session"
 OPEN_PATHS = frozenset({"/healthz", "/login", "/logout"})
 """Routes anyone may reach: liveness, and the login page (which needs no assets of its own)."""
 
+ATTEMPTS = {"user": 5, "address": 10}
+"""Failed attempts a minute: for one user name from one address, and from one address (sign-ins
+for any user name, and bad tokens)."""
+
+CONCURRENT_CHECKS = 2
+"""Password checks running at once in one process: 256 MiB of memory, and as many cores."""
+
 
 class Auth:
-    """Checks sessions and tokens against `server.auth`; `throttle` slows down guessing."""
+    """Checks sessions, passwords and tokens against `server.auth`; state that must outlive
+    the process (the signing key, ended sessions, upgraded hashes) is kept in `data_dir`."""
 
-    def __init__(self, config: AuthConfig, key: bytes) -> None:
+    def __init__(self, config: AuthConfig, data_dir: Path) -> None:
         self.config = config
-        self.key = key
         self.users = {user.username: user for user in config.users}
-        self.throttle = Throttle()
+        store = SessionStore(data_dir / "sessions")
+        self.sessions = Sessions(session_key(data_dir), self.users, config.session_max_age, store)
+        self.upgrades = UpgradedHashes(data_dir / "passwords")
+        self.throttle = Throttle(ATTEMPTS)
+        self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
-    def new_session(self, user: User) -> str:
-        expiry = str(int(time.time()) + self.config.session_max_age)
-        name = _b64(user.username.encode())
-        return f"{name}.{expiry}.{self._sign(user, expiry)}"
-
-    def session_user(self, value: str | None) -> str | None:
-        """The user a session cookie names, if it is genuine, current and theirs."""
-        try:
-            name, expiry, signature = (value or "").split(".")
-            user = self.users.get(base64.urlsafe_b64decode(name + "==").decode())
-            current = int(expiry) > time.time()
-        except ValueError:
+    async def sign_in(
+        self, username: str, password: str, address: str, executor: Executor
+    ) -> User | None:
+        """The user these credentials are right for, else None. TooManyRequestsException when
+        the address (or this user name from it) has used up its attempts, or when the process
+        is checking as many passwords as it may."""
+        # A digest: the counts' memory stays small whatever length of name a client sends.
+        pair = hashlib.sha256(f"{username}\0{address}".encode(errors="surrogatepass"))
+        keys = {"user": pair.hexdigest(), "address": address}
+        wait = self.throttle.take(**keys)
+        if wait:
+            raise too_many_attempts(wait)
+        if not self._checks.acquire(blocking=False):
+            self.throttle.give_back(**keys)
+            raise TooManyRequestsException(
+                "Too many sign-ins at once. Try again in 1 s.", headers={"Retry-After": "1"}
+            )
+        user = self.users.get(username)
+        check = executor.submit(self._check, user, password)
+        # Released when the check ends, even if the request that started it is gone first.
+        check.add_done_callback(lambda _: self._checks.release())
+        if not await asyncio.wrap_future(check):
             return None
-        if user is None or not current:
-            return None
-        return user.username if hmac.compare_digest(signature, self._sign(user, expiry)) else None
+        self.throttle.give_back(address=address)
+        self.throttle.forget(user=keys["user"])
+        return user
 
     def token_user(self, authorization: str) -> str | None:
         """The name of the token in an `Authorization: Bearer` header; every token is compared,
@@ -82,9 +108,24 @@ class Auth:
             secure=request.url.scheme == "https",
         )
 
-    def _sign(self, user: User, expiry: str) -> str:
-        message = f"{user.username}\0{expiry}\0{user.password}".encode()
-        return _b64(hmac.new(self.key, message, hashlib.sha256).digest())
+    def _check(self, user: User | None, password: str) -> bool:
+        """Whether `password` is `user`'s (run in a worker thread: it takes half a second)."""
+        if user is None:
+            return check_password(None, password)
+        stored = self.upgrades.effective(user.password)
+        matches = check_password(stored, password)
+        if matches and needs_rehash(stored):
+            self.upgrades.upgrade(user.password, password)
+            logger.warning(
+                "User %r's password hash in the config costs less than scrypt ln=%d, r=%d, "
+                "p=%d; a stronger one is now kept in the data dir. Run `chatserve "
+                "hash-password` and put its output in the config.",
+                user.username,
+                COST.ln,
+                COST.r,
+                COST.p,
+            )
+        return matches
 
 
 async def authenticate(request: Request[Any, Any, Any]) -> None:
@@ -93,17 +134,18 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
     auth: Auth | None = request.app.state.auth
     if auth is None or request.method == "OPTIONS" or request.scope["path"] in OPEN_PATHS:
         return None
-    user = auth.session_user(request.cookies.get(SESSION_COOKIE))
+    session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
+    user = session.username if session else None
     authorization = request.headers.get("authorization")
     if user is None and authorization:
         address = client_address(request)
-        wait = auth.throttle.wait(address)
+        wait = auth.throttle.take(address=address)
         if wait:
             raise too_many_attempts(wait)
         user = auth.token_user(authorization)
         if user is None:
-            auth.throttle.failed(address)
             raise NotAuthorizedException("The bearer token is not valid.", headers=_CHALLENGE)
+        auth.throttle.give_back(address=address)
     if user is not None:
         request.scope["user"] = user
         return None
@@ -132,34 +174,9 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def too_many_attempts(wait: float) -> HTTPException:
+def too_many_attempts(wait: float) -> TooManyRequestsException:
     seconds = max(1, round(wait))
-    return HTTPException(
-        status_code=429,
-        detail=f"Too many failed attempts. Try again in {seconds} s.",
+    return TooManyRequestsException(
+        f"Too many failed attempts. Try again in {seconds} s.",
         headers={"Retry-After": str(seconds)},
     )
-
-
-def session_key(data_dir: Path) -> bytes:
-    """The data dir's signing key, made once (atomically, readable by its owner only)."""
-    path = data_dir / "session.key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    draft = data_dir / f".session.key.{secrets.token_hex(8)}"
-    draft.touch(mode=0o600)
-    draft.write_bytes(secrets.token_bytes(32))
-    try:
-        os.link(draft, path)  # fails if another process made it first: use theirs
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return path.read_bytes()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

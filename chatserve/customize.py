@@ -48,22 +48,36 @@ def customize(bot: Bot, revision: int) -> Customization:
         parts.append(head_html)
     if js is not None:
         parts.append(f'<script defer src="{CUSTOM_JS}?r={revision}"></script>')  # after parsing
-    return Customization(css, "\n".join(parts), js, policy(head_html))
+    return Customization(css, "\n".join(parts), js, policy(head_html, _media_origins(bot)))
 
 
-def policy(head_html: str) -> str:
-    """The page's CSP: strict, widened only for what the config's `head` brings."""
+def policy(head_html: str, media_origins: list[str] | None = None) -> str:
+    """The page's CSP: strict, widened only for what the config's `head` brings. Images, audio
+    and video load from `media_origins` (and the server), or from any http(s) host if None."""
     found = _HeadScan()
     found.feed(head_html)
     scripts = " ".join(["'self'", *sorted(found.script_origins), *sorted(found.script_hashes)])
     styles = " ".join(["'self'", "'unsafe-inline'", *sorted(found.style_origins)])
     fonts = " ".join(["'self'", "data:", *sorted(found.style_origins | found.font_origins)])
+    hosts = ["https:", "http:"] if media_origins is None else media_origins
+    images = " ".join(["'self'", "data:", *hosts])
+    media = " ".join(["'self'", *hosts, "blob:"])
     return (
         f"default-src 'self'; script-src {scripts}; style-src {styles}; font-src {fonts}; "
-        "img-src 'self' data: https: http:; media-src 'self' https: http: blob:; "
+        f"img-src {images}; media-src {media}; "
         "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'self'"
     )
+
+
+def _media_origins(bot: Bot) -> list[str] | None:
+    """`allowed_media_origins`, and the hosts of the images the config itself names."""
+    config = bot.config
+    if config.allowed_media_origins is None:
+        return None
+    urls = [*(config.chatbot.avatar_images or ()), *(config.example_icons or ())]
+    named = {origin for url in urls if url and (origin := _origin(url))}
+    return sorted({*config.allowed_media_origins, *named})
 
 
 def _style_text(css: str) -> str:

@@ -2,8 +2,10 @@
 
 A client never names a path. Uploads land in the data dir under a random folder; a file the
 bot returns is served only from the data dir, the system temp dir or `server.allowed_paths`
-(checked after resolving symlinks). Each record remembers its owner, the client it belongs to;
-`None` marks files anyone holding the id may read (examples, cookieless API clients).
+(checked after resolving symlinks, and again on every use: a link planted later is not
+followed). Each record remembers its owner, the client it belongs to; `None` marks files anyone
+holding the id may read (examples, cookieless API clients). A file's type is never stored: it
+comes from `chatserve.mediatypes` by the file's name.
 
 Records are kept in memory and in `<data dir>/registry/<id>.json`, so every worker process of
 one server (and the next run of it) knows every id.
@@ -11,11 +13,13 @@ one server (and the next run of it) knows every id.
 
 from __future__ import annotations
 
-import mimetypes
+import errno
 import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,32 +28,15 @@ import msgspec
 from litestar.datastructures import UploadFile
 
 from chatserve.errors import Error
+from chatserve.mediatypes import INLINE_TYPES, media_type
 
 CHUNK = 1024 * 1024
 
-INLINE_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "image/avif",
-        "audio/mpeg",
-        "audio/wav",
-        "audio/x-wav",
-        "audio/ogg",
-        "audio/webm",
-        "audio/flac",
-        "audio/mp4",
-        "audio/aac",
-        "video/mp4",
-        "video/webm",
-        "video/ogg",
-        "text/plain",
-        "application/json",
-    }
-)
-"""Types a browser shows without running anything; every other file is sent as a download."""
+MAX_NAME_BYTES = 200
+"""The longest file name kept, in UTF-8 bytes (file systems allow 255)."""
+
+SANDBOXED_HTML = "text/html"
+"""The type of a bot-made HTML plot, the one page served as a page, in a sandbox."""
 
 
 Version = tuple[Path, int, int]
@@ -65,11 +52,21 @@ class StoredFile:
     id: str
     path: Path
     name: str
-    mime_type: str
     size: int
     owner: str | None
     sandboxed_html: bool = False
     """A bot-made HTML plot: served inline, but in a sandbox with an opaque origin."""
+
+    @property
+    def mime_type(self) -> str:
+        """From the server's allowlist by the file's name each time, never stored: no type a
+        client claimed (nor one an older record kept) is ever served."""
+        return SANDBOXED_HTML if self.sandboxed_html else media_type(self.name)
+
+    @property
+    def inline(self) -> bool:
+        """Whether a browser may show it; every other file is sent as a download."""
+        return self.sandboxed_html or self.mime_type in INLINE_TYPES
 
     def data(self) -> dict[str, Any]:
         """The wire `FileData`."""
@@ -93,8 +90,8 @@ class FileStore:
     """The registry of every file this server hands out, by id."""
 
     def __init__(self, data_dir: Path, allowed_paths: list[Path]) -> None:
-        self.data_dir = data_dir
-        self.roots = [data_dir, Path(tempfile.gettempdir()), *allowed_paths]
+        self.data_dir = data_dir.resolve()  # so a stored path is its file's real path
+        self.roots = [self.data_dir, Path(tempfile.gettempdir()), *allowed_paths]
         self._files: dict[str, StoredFile] = {}
         self._ids: dict[tuple[Version, str | None], str] = {}
         self._copies: dict[Version, Path] = {}
@@ -103,39 +100,52 @@ class FileStore:
         """The file with this id if it exists and `owner` may use it; None otherwise (unknown
         ids alike)."""
         found = self._files.get(file_id) or self._read_record(file_id)
-        if found is not None and not found.path.is_file():
-            self._forget(found)  # deleted by `delete_cache`, or by hand
+        if found is not None and not _in_place(found.path):
+            self._forget(found)  # deleted by `delete_cache` or by hand, or replaced by a link
             return None
         if found is None or (found.owner is not None and found.owner != owner):
             return None
         return found
 
     async def save_upload(
-        self, upload: UploadFile, owner: str | None, max_size: int, accept: list[str] | None
+        self,
+        upload: UploadFile,
+        owner: str | None,
+        max_size: int,
+        accept: list[str] | None,
+        charge: Callable[[int], None] | None = None,
     ) -> StoredFile:
-        """Copy an upload into the data dir under a random folder, enforcing size and type."""
+        """Copy an upload into the data dir under a random folder, enforcing size and type.
+
+        `charge` (a quota) is called with each chunk's size right before the chunk is written;
+        what it raises refuses the upload. A refused upload leaves no file and no folder.
+        """
         name = safe_name(upload.filename or "upload")
-        mime_type = guess_type(name, upload.content_type)
-        if accept and not accepts(accept, name, mime_type):
+        if accept and not accepts(accept, name, media_type(name)):
             raise UploadRefused(
                 415, f"{name!r} is not an accepted file type ({', '.join(accept)})."
             )
         file_id = new_id()
-        folder = self.data_dir / "uploads" / file_id
-        folder.mkdir(parents=True)
-        path, size = folder / name, 0
-        with path.open("wb") as out:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > max_size:
-                    out.close()
-                    path.unlink()
-                    folder.rmdir()
-                    raise UploadRefused(
-                        413, f"{name!r} is larger than the limit of {max_size:,} bytes."
-                    )
-                out.write(chunk)
-        return self._add(StoredFile(file_id, path, name, mime_type, size, owner), _version(path))
+        with _disk_full_refused(), self._new_folder("uploads", file_id) as folder:
+            path, size = folder / name, 0
+            with path.open("wb") as out:
+                while chunk := await upload.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_size:
+                        raise UploadRefused(
+                            413, f"{name!r} is larger than the limit of {max_size:,} bytes."
+                        )
+                    if charge is not None:
+                        charge(len(chunk))
+                    out.write(chunk)
+            return self._add(StoredFile(file_id, path, name, size, owner), _version(path))
+
+    def discard(self, uploads: list[StoredFile]) -> None:
+        """Delete uploads again, with their folders and records (a request refused part-way)."""
+        for stored in uploads:
+            self._forget(stored)
+            (self.data_dir / "registry" / f"{stored.id}.json").unlink(missing_ok=True)
+            shutil.rmtree(stored.path.parent, ignore_errors=True)
 
     def register(self, path: str | Path, owner: str | None) -> StoredFile:
         """A file the bot returned, if it lies where files may be served from.
@@ -146,7 +156,7 @@ class FileStore:
         """
         try:
             resolved = Path(path).resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the path
             raise FileRefused(
                 f"The reply names a file that does not exist: {Path(path).name!r}."
             ) from None
@@ -162,20 +172,18 @@ class FileStore:
         if known is not None:
             return known
         kept = self._keep(source)
-        name = resolved.name
-        stored = StoredFile(new_id(), kept, name, guess_type(name), source[2], owner)
+        stored = StoredFile(new_id(), kept, resolved.name, source[2], owner)
         return self._add(stored, source)
 
     def _keep(self, source: Version) -> Path:
         resolved = source[0]
-        if resolved.is_relative_to(self.data_dir.resolve()):
+        if resolved.is_relative_to(self.data_dir):
             return resolved
         copy = self._copies.get(source)
         if copy is None or not copy.exists():
-            folder = self.data_dir / "files" / new_id()
-            folder.mkdir(parents=True)
-            copy = folder / resolved.name
-            shutil.copyfile(resolved, copy)
+            with self._new_folder("files", new_id()) as folder:
+                copy = folder / resolved.name
+                shutil.copyfile(resolved, copy)
             self._copies[source] = copy
         return copy
 
@@ -184,14 +192,23 @@ class FileStore:
     ) -> StoredFile:
         """Save bytes the server made for a reply (a rendered plot) and register them."""
         file_id = new_id()
-        folder = self.data_dir / "files" / file_id
+        with self._new_folder("files", file_id) as folder:
+            path = folder / name
+            path.write_bytes(content)
+            stored = StoredFile(file_id, path, name, len(content), owner, sandboxed_html)
+            return self._add(stored, _version(path))
+
+    @contextmanager
+    def _new_folder(self, kind: str, name: str) -> Iterator[Path]:
+        """`<data dir>/<kind>/<name>`, made now and removed again if filling it fails (a full
+        disk, a refused upload), so no failure leaves a folder behind."""
+        folder = self.data_dir / kind / name
         folder.mkdir(parents=True)
-        path = folder / name
-        path.write_bytes(content)
-        stored = StoredFile(
-            file_id, path, name, guess_type(name), len(content), owner, sandboxed_html
-        )
-        return self._add(stored, _version(path))
+        try:
+            yield folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def public(self, path: Path) -> StoredFile:
         """A file anyone may read (an example's attachment), registered once per version."""
@@ -199,8 +216,7 @@ class FileStore:
         known = self._known(source, None)
         if known is not None:
             return known
-        name = source[0].name
-        stored = StoredFile(new_id(), source[0], name, guess_type(name), source[2], None)
+        stored = StoredFile(new_id(), source[0], source[0].name, source[2], None)
         return self._add(stored, source)
 
     def _add(self, stored: StoredFile, source: Version) -> StoredFile:
@@ -233,6 +249,27 @@ class FileStore:
         return stored
 
 
+@contextmanager
+def _disk_full_refused() -> Iterator[None]:
+    """A full disk (or a quota or file size limit of the system) refuses the upload with 507,
+    as the quotas' disk floor does."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise UploadRefused(507, "The server's disk is full; try again later.") from None
+
+
+def _in_place(path: Path) -> bool:
+    """Whether `path` is still a regular file and still its own real path: a symlink planted
+    anywhere along it (in the data dir, say) is never followed."""
+    try:
+        return path.is_file() and path.resolve(strict=True) == path
+    except (OSError, RuntimeError):
+        return False
+
+
 def _version(path: Path) -> Version:
     stat = path.stat()
     return (path, stat.st_mtime_ns, stat.st_size)
@@ -253,15 +290,21 @@ def new_id() -> str:
 
 
 def safe_name(name: str) -> str:
-    """A client's file name reduced to something harmless on disk and in headers."""
+    """A client's file name reduced to something harmless on disk and in headers, and cut to
+    `MAX_NAME_BYTES` (a short extension kept)."""
     name = Path(name.replace("\\", "/")).name
-    name = re.sub(r"[^\w.\- ]", "_", name).strip(" .")[:120]
-    return name or "upload"
+    name = re.sub(r"[^\w.\- ]", "_", name).strip(" .")
+    stem, suffix = _split(name)
+    room = MAX_NAME_BYTES - len(suffix.encode())
+    # Cutting the bytes may split a character; its remains are dropped, leaving valid UTF-8.
+    stem = stem.encode()[:room].decode(errors="ignore").strip(" .")
+    return stem + suffix if stem else "upload" + suffix
 
 
-def guess_type(name: str, claimed: str | None = None) -> str:
-    """The type from the file name; what a client claims counts only when the name says nothing."""
-    return mimetypes.guess_type(name)[0] or claimed or "application/octet-stream"
+def _split(name: str) -> tuple[str, str]:
+    """`(stem, extension)`; an extension over 16 bytes counts as part of the stem."""
+    suffix = Path(name).suffix
+    return (name[: -len(suffix)], suffix) if 0 < len(suffix.encode()) <= 16 else (name, "")
 
 
 def accepts(accept: list[str], name: str, mime_type: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -20,7 +22,8 @@ from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
 from chatserve.messages import file_refs
-from chatserve.wire import MAX_HISTORY_MESSAGES, ErrorResponse, Message
+from chatserve.quotas import Quotas
+from chatserve.wire import ErrorResponse, Message, check_limits
 
 
 class FlagRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,7 +67,10 @@ class FlagResponse(msgspec.Struct):
     sync_to_thread=True,
     responses={
         403: ResponseSpec(ErrorResponse, description="Flagging is off"),
+        413: ResponseSpec(ErrorResponse, description="Request body too large"),
         422: ResponseSpec(ErrorResponse, description="Unknown option, index, input or file"),
+        429: ResponseSpec(ErrorResponse, description="This client's rating quota is used up"),
+        507: ResponseSpec(ErrorResponse, description="All clients' quota, or disk, is full"),
     },
 )
 def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> FlagResponse:
@@ -73,13 +79,14 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
     config = bot.config
     if config.flagging_mode != "manual":
         raise PermissionDeniedException("Flagging is off for this bot (flagging_mode: never).")
+    quotas: Quotas = state.quotas
+    quotas.take_flag(request)
+    check_limits(data.history, data.inputs)
     if data.option is not None and data.option not in config.flagging_options:
         raise HTTPException(
             status_code=422,
             detail=f"Unknown option {data.option!r}; this bot offers {config.flagging_options}.",
         )
-    if len(data.history) > MAX_HISTORY_MESSAGES:
-        raise HTTPException(status_code=422, detail="The history is too long to flag.")
     if not 0 <= data.index < len(data.history) or data.history[data.index].role != "assistant":
         raise HTTPException(
             status_code=422, detail=f"history[{data.index}] is not a reply of the bot."
@@ -93,20 +100,26 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     store: FlagStore = state.flag_stores.get(flagging_dir(config, bot.folder))
+    # Checked once, before anything is written: a flag is stored whole or not at all, and its
+    # bytes are counted after (the next one waits if they went past the quota).
+    quotas.room(request, store.folder)
+    spend = partial(quotas.spend, request)
     record = Flag(
         id=data.id or new_id(),
         time=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
         option=data.option,
         message_index=data.index,
-        message=conversation[data.index :],
         conversation=conversation,
         inputs=inputs,
         config_hash=config.source.digest[:16],
         client=_anonymized(owner),
         user=request.scope.get("user"),
-        files=_keep_files(store, state.holder.files, owner, conversation),
+        files=_keep_files(store, state.holder.files, owner, conversation, spend),
     )
-    return FlagResponse(id=record.id, stored=store.add(record))
+    stored = store.add(record)
+    if stored:  # a flag sent again wrote nothing
+        spend(record.size())
+    return FlagResponse(id=record.id, stored=stored)
 
 
 def _reply_end(history: list[Message], index: int) -> int:
@@ -123,10 +136,15 @@ def _anonymized(owner: str | None) -> str | None:
 
 
 def _keep_files(
-    store: FlagStore, files: FileStore, owner: str | None, conversation: list[dict[str, Any]]
+    store: FlagStore,
+    files: FileStore,
+    owner: str | None,
+    conversation: list[dict[str, Any]],
+    copied: Callable[[int], None],
 ) -> list[dict[str, Any]]:
-    """Copy the files the conversation shows into the flag store, from the data dir only;
-    others (a config's example files) are named, not copied."""
+    """Copy the files the conversation shows into the flag store (telling `copied` the size of
+    each copy), from the data dir only; others (a config's example files) are named, not
+    copied."""
     data_dir = files.data_dir.resolve()
     kept = []
     for file_id in dict.fromkeys(ref["id"] for ref in file_refs(conversation)):
@@ -134,7 +152,7 @@ def _keep_files(
         if found is None:
             continue
         if found.path.resolve().is_relative_to(data_dir):
-            kept.append({"id": file_id, **store.keep_file(found.path, found.name)})
+            kept.append({"id": file_id, **store.keep_file(found.path, found.name, copied)})
         else:
             kept.append({"id": file_id, "name": found.name, "path": None})
     return kept

@@ -1,8 +1,10 @@
 """The flag store: every rating users give, in SQLite in `flagging_dir`, never rewritten.
 
 One row per click, undoing included (`option` null). Each row carries a client-made `id`, so a
-request sent twice is stored once. The database runs in WAL mode with full syncs: several
-worker processes may write at once, and a killed server leaves every committed row intact.
+request sent twice is stored once. The rated reply is kept once, as the conversation's end from
+`message_index` on (stores made before also kept it in a column of its own; they still work).
+The database runs in WAL mode with full syncs: several worker processes may write at once, and
+a killed server leaves every committed row intact.
 Files the flagged conversation shows are copied beside the database, named by their SHA-256,
 so the flags stay complete after `delete_cache` removes the originals.
 """
@@ -15,7 +17,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,6 @@ _SCHEMA = (
     time TEXT NOT NULL,
     option TEXT,
     message_index INTEGER NOT NULL,
-    message TEXT NOT NULL,
     conversation TEXT NOT NULL,
     inputs TEXT NOT NULL,
     config_hash TEXT NOT NULL,
@@ -50,7 +51,6 @@ COLUMNS = (
     "time",
     "option",
     "message_index",
-    "message",
     "conversation",
     "inputs",
     "config_hash",
@@ -58,26 +58,32 @@ COLUMNS = (
     "user",
     "files",
 )
-JSON_COLUMNS = frozenset({"message", "conversation", "inputs", "files"})
+JSON_COLUMNS = frozenset({"conversation", "inputs", "files"})
+FIELDS = (*COLUMNS[:4], "message", *COLUMNS[4:])
+"""A flag as exported: the stored columns, with the reply after its index."""
 
 
 @dataclass(frozen=True)
 class Flag:
-    """One rating: `message` is the rated reply (its messages), `conversation` everything up to
-    and including it; `time` is ISO 8601 UTC; `client` a one-way hash of the browser's id;
-    `user` who was signed in (with `server.auth`)."""
+    """One rating: `conversation` is everything up to and including the rated reply, which
+    starts at `message_index`; `time` is ISO 8601 UTC; `client` a one-way hash of the
+    browser's id; `user` who was signed in (with `server.auth`)."""
 
     id: str
     time: str
     option: str | None
     message_index: int
-    message: list[Any]
     conversation: list[Any]
     inputs: list[Any]
     config_hash: str
     client: str | None
     user: str | None
     files: list[dict[str, Any]]
+
+    @property
+    def message(self) -> list[Any]:
+        """The rated reply: its messages."""
+        return self.conversation[self.message_index :]
 
     def row(self) -> tuple[Any, ...]:
         values = (getattr(self, name) for name in COLUMNS)
@@ -86,10 +92,14 @@ class Flag:
             for name, value in zip(COLUMNS, values, strict=True)
         )
 
+    def size(self) -> int:
+        """About the bytes its row takes: the length of its values as text."""
+        return sum(len(str(value).encode()) for value in self.row() if value is not None)
+
     def record(self) -> dict[str, Any]:
         """The flag as exported: its fields, with `action` saying whether it was undone."""
         action = "flag" if self.option is not None else "undo"
-        fields = {name: getattr(self, name) for name in COLUMNS}
+        fields = {name: getattr(self, name) for name in FIELDS}
         return {"id": self.id, "time": self.time, "action": action, **fields}
 
 
@@ -101,21 +111,22 @@ class FlagStore:
         self.path = folder / DATABASE
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._legacy_message = False
+        """Made when the reply had a column of its own, which still needs a value."""
 
     def add(self, flag: Flag) -> bool:
         """Store `flag`; False when a flag with its id is already stored."""
         with self._lock:
             connection = self._connect()
-            placeholders = ", ".join("?" * len(COLUMNS))
             with _transaction(connection):
-                cursor = connection.execute(
-                    f"INSERT OR IGNORE INTO flags ({', '.join(COLUMNS)}) VALUES ({placeholders})",
-                    flag.row(),
-                )
+                cursor = connection.execute(_insert(self._legacy_message), flag.row())
             return cursor.rowcount == 1
 
-    def keep_file(self, source: Path, name: str) -> dict[str, Any]:
-        """Copy a file into the store (once per content); its description for the flag."""
+    def keep_file(
+        self, source: Path, name: str, copied: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Copy a file into the store (once per content); its description for the flag.
+        `copied` (a quota) is told the size of each copy made."""
         digest = _sha256(source)
         kept = self.folder / FILES / digest / name
         if not kept.exists():
@@ -123,6 +134,8 @@ class FlagStore:
             partial = kept.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.part")
             shutil.copyfile(source, partial)
             os.replace(partial, kept)  # never a half-written file under the final name
+            if copied is not None:
+                copied(kept.stat().st_size)
         return {
             "name": name,
             "path": kept.relative_to(self.folder).as_posix(),
@@ -170,7 +183,17 @@ class FlagStore:
                     if "user" not in columns:  # a store made before sign-ins existed
                         connection.execute("ALTER TABLE flags ADD COLUMN user TEXT")
             self._connection = connection
+            self._legacy_message = "message" in columns
         return self._connection
+
+
+def _insert(legacy_message: bool) -> str:
+    """The INSERT for a new flag; in a store with the old `message` column, an empty list goes
+    there (the reply is read from the conversation)."""
+    columns, values = ", ".join(COLUMNS), ", ".join("?" * len(COLUMNS))
+    if legacy_message:
+        columns, values = f"{columns}, message", f"{values}, '[]'"
+    return f"INSERT OR IGNORE INTO flags ({columns}) VALUES ({values})"
 
 
 @contextmanager

@@ -75,8 +75,15 @@ class History:
             raise UnknownFile("A file must be given as {'file': {'id': ...}}.")
         if data.get("id") is not None:
             location = self.path(data["id"])
-        elif urlsplit(str(data.get("url", ""))).scheme in ("http", "https"):
-            location = str(data["url"])
+        elif _is_web_url(data.get("url")):
+            location = data["url"]
         else:
             raise UnknownFile("A file must be named by the id the server gave it.")
         return (location, str(alt_text)) if alt_text else (location,)
+
+
+def _is_web_url(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and urlsplit(value).scheme in ("http", "https")
+    except ValueError:  # a malformed IPv6 host
+        return False

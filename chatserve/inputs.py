@@ -211,13 +211,24 @@ class Accordion(BaseModel):
 
 
 def _number_in_range(value: Any, minimum: float | None, maximum: float | None) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(f"must be a number, got {_describe(value)}")
+    if not _fits_a_float(value):
+        raise InvalidInput(f"must be a number between -1.8e308 and 1.8e308, got {_describe(value)}")
     if minimum is not None and value < minimum:
         raise InvalidInput(f"{value} is below the minimum {minimum}")
     if maximum is not None and value > maximum:
         raise InvalidInput(f"{value} is above the maximum {maximum}")
     return value
+
+
+def _fits_a_float(value: float | int) -> bool:
+    """Whether a float holds `value`, as browsers and most code will make it one: an int past
+    1.8e308 does not fit (and `math.isfinite` raises on it), nor does infinity."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _subset(field: _ChoiceInput, value: Any) -> list[Scalar]:

@@ -38,13 +38,13 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
         raise ConfigError(
             [source.problem((), f"the top level must be a mapping of keys, got {_describe(data)}")]
         )
-    unset = interpolate_server(data, source)
-    problems += unset
+    interpolation = interpolate_server(data, source)
+    problems += interpolation.problems
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         # A value still holding an unset `${VAR}` is wrong for that reason alone.
-        unset_at = {problem.path for problem in unset}
+        unset_at = {problem.path for problem in interpolation.problems}
         problems += [p for p in _problems(exc, data, source) if p.path not in unset_at]
     else:
         config._source = source
@@ -52,6 +52,7 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
             problems.append(_explained(problem, data, source))
     problems += _boolean_choices(data, source)
     if problems:
+        problems = [interpolation.unquoted(problem) for problem in problems]
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
     return config
 

@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.response import Redirect
 
-from chatserve.auth import Auth, client_address, login_url, too_many_attempts
-from chatserve.passwords import check_password, hash_password
-
-_DECOY = hash_password("not a password of anyone")
-"""Checked for unknown user names, so that they take as long as a wrong password."""
+from chatserve.auth import SESSION_COOKIE, Auth, client_address, login_url
 
 LOGIN_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -36,31 +31,30 @@ async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = str(form.get("next", "/"))
-    address = client_address(request)
-    wait = auth.throttle.wait(address, f"user:{username}")
-    if wait:
-        error = too_many_attempts(wait)
-        return _page(request, next_path, username, error.detail, 429, error.headers)
-    user = auth.users.get(username)
-    stored = user.password if user else _DECOY
-    loop = asyncio.get_running_loop()
-    matches = await loop.run_in_executor(
-        request.app.state.executor, check_password, stored, password
-    )
-    if user is None or not matches:
-        auth.throttle.failed(address, f"user:{username}")
+    executor = request.app.state.executor
+    try:
+        user = await auth.sign_in(username, password, client_address(request), executor)
+    except TooManyRequestsException as refused:
+        return _page(request, next_path, username, refused.detail, 429, refused.headers)
+    if user is None:
         return _page(request, next_path, username, "Wrong user name or password.", 401)
-    auth.throttle.clear(f"user:{username}")
     response = Redirect(_local(request, next_path), status_code=303)
     response.set_cookie(
-        auth.session_cookie(request, auth.new_session(user), auth.config.session_max_age)
+        auth.session_cookie(request, auth.sessions.new(user), auth.config.session_max_age)
     )
     return response
 
 
 @post("/logout", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
 async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
+    """End this session, or with `everywhere` in the form every session of its user."""
     auth = _auth(request)
+    form = await request.form()
+    session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
+    if session is not None and form.get("everywhere"):
+        auth.sessions.end_all(session.username)
+    elif session is not None:
+        auth.sessions.end(session)
     response = Redirect(login_url(request), status_code=303)
     response.set_cookie(auth.session_cookie(request, "", max_age=0))
     return response

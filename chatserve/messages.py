@@ -10,6 +10,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from chatserve.components import (
     FILE_COMPONENTS,
     HTML,
@@ -17,8 +19,11 @@ from chatserve.components import (
     Gallery,
     Plot,
 )
-from chatserve.files import FileStore, guess_type
+from chatserve.errors import Error
+from chatserve.files import FileRefused, FileStore
+from chatserve.mediatypes import media_type
 from chatserve.outputs import AdditionalOutput
+from chatserve.wire import Option
 
 Message = dict[str, Any]
 Event = tuple[str, Any]
@@ -26,8 +31,16 @@ Event = tuple[str, Any]
 _MESSAGE_KEYS = ("metadata", "options")
 
 
-class ReplyError(TypeError):
-    """The chat function returned something chatserve cannot show."""
+class ReplyError(Error):
+    """The chat function returned something chatserve cannot show; like a file it may not
+    serve, this is said in the chat (and logged), never a server error."""
+
+
+class _Extras(msgspec.Struct, forbid_unknown_fields=True):
+    """What a message may carry besides its content."""
+
+    metadata: dict[str, Any] | None = None
+    options: list[Option] | None = None
 
 
 @dataclass
@@ -58,7 +71,10 @@ class Replies:
         if isinstance(reply, list) or (isinstance(reply, tuple) and not _is_file_tuple(reply)):
             return [message for item in reply for message in self.messages(item)]
         if isinstance(reply, dict) and "content" not in reply and "text" in reply:
-            files = [self.messages((path,))[0] for path in reply.get("files") or ()]
+            paths = reply.get("files") or []
+            if not isinstance(paths, list | tuple):
+                raise ReplyError(f"'files' must be a list of paths, got {type(paths).__name__}")
+            files = [self.message({"path": path}) for path in paths]
             return [*files, *self.messages(reply["text"] or None)]
         return [self.message(reply)]
 
@@ -67,7 +83,7 @@ class Replies:
             item = {"content": item.content, "metadata": item.metadata, "options": item.options}
         if isinstance(item, dict) and "content" in item:
             message = {"role": "assistant", "content": self.content(item["content"])}
-            message.update({key: item[key] for key in _MESSAGE_KEYS if item.get(key)})
+            message.update(_extras(item))
             return message
         return {"role": "assistant", "content": self.content(item)}
 
@@ -86,10 +102,14 @@ class Replies:
             content = {"component": kind, "file": self.file(value.value)}
             return _with_alt(content, getattr(value, "alt_text", None))
         if isinstance(value, HTML):
-            return {"component": "html", "html": str(value.value)}
+            return {"component": "html", "html": _text(value.value)}
         if isinstance(value, Plot):
             return {"component": "plot", "file": self.render(value.value)}
         if isinstance(value, Gallery):
+            if not isinstance(value.value, list | tuple):
+                raise ReplyError(
+                    f"chatserve.Gallery needs a list of files, got {type(value.value).__name__}"
+                )
             return {"component": "gallery", "items": [self._gallery_item(v) for v in value.value]}
         raise ReplyError(
             "a chat function must return text, a message dict, a file ({'path': ...} or "
@@ -130,12 +150,15 @@ class Replies:
         if declared.type == "image":
             return self.file(value.value if FILE_COMPONENTS.get(type(value)) else value)
         if declared.type == "json":
-            return value
-        return str(value)
+            try:
+                return msgspec.json.decode(msgspec.json.encode(value))
+            except (TypeError, ValueError) as exc:
+                raise ReplyError(f"a json output must be JSON data: {exc}") from None
+        return _text(value)
 
     def _gallery_item(self, item: Any) -> dict[str, Any]:
         if isinstance(item, tuple) and len(item) == 2:
-            return {"file": self.file(item[0]), "caption": str(item[1])}
+            return {"file": self.file(item[0]), "caption": _text(item[1])}
         if FILE_COMPONENTS.get(type(item)):
             return {"file": self.file(item.value)}
         return {"file": self.file(item)}
@@ -192,15 +215,40 @@ def _is_file_tuple(value: Any) -> bool:
 
 
 def _with_alt(content: dict[str, Any], alt_text: Any) -> dict[str, Any]:
-    return {**content, "alt_text": str(alt_text)} if alt_text else content
+    return {**content, "alt_text": _text(alt_text)} if alt_text else content
+
+
+def _extras(item: dict[str, Any]) -> dict[str, Any]:
+    """A message's `metadata` (a dict of JSON data) and `options` (`[{value, label?}]`)."""
+    try:
+        given = msgspec.json.encode({key: item[key] for key in _MESSAGE_KEYS if item.get(key)})
+        msgspec.json.decode(given, type=_Extras)
+    except (TypeError, ValueError) as exc:
+        raise ReplyError(
+            "a message's metadata must be a dict of JSON data, and its options a list of "
+            f"{{'value', 'label'}} dicts: {exc}"
+        ) from None
+    return msgspec.json.decode(given)
+
+
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except ValueError:  # an int with more digits than str() converts
+        raise ReplyError("the reply holds a number with too many digits to show") from None
 
 
 def _url(url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ReplyError(f"only http and https URLs can be shown, got {parts.scheme}:")
+    """FileData for a URL the browser fetches; the server never does (SPEC §6)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed IPv6 host
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https"):
+        what = f"a {parts.scheme[:20]}: URL" if parts and parts.scheme else "an invalid URL"
+        raise FileRefused(f"The reply names {what}; only http and https URLs can be shown.")
     name = PurePosixPath(parts.path).name or parts.netloc
-    return {"id": None, "url": url, "name": name, "mime_type": guess_type(name), "size": None}
+    return {"id": None, "url": url, "name": name, "mime_type": media_type(name), "size": None}
 
 
 def _figure_png(figure: Any) -> bytes:

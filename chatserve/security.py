@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException
@@ -24,8 +23,9 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         return
     origin = request.headers.get("origin")
     if not _allowed_origin(request, origin):
-        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-            raise PermissionDeniedException(f"Cross-origin request from {origin!r} refused.")
+        own = own_origin(request)
+        if origin is not None and origin.lower() != own:
+            raise PermissionDeniedException(_cross_origin(origin, own))
         if request.headers.get("sec-fetch-site") == "cross-site":
             raise PermissionDeniedException("Cross-site request refused.")
     expected = request.route_handler.opt.get("body", "application/json")
@@ -35,6 +35,27 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             status_code=415,
             detail=f"Send the body as {expected}, not {media_type or 'nothing'!r}.",
         )
+
+
+def own_origin(request: Request[Any, Any, Any]) -> str:
+    """This server's origin as the browser names it: the scheme (believed from a trusted proxy)
+    and the host the front door checked, without the scheme's default port."""
+    scheme = request.url.scheme
+    host = request.headers.get("host", "").lower()
+    default_port = {"http": ":80", "https": ":443"}.get(scheme)
+    if default_port and host.endswith(default_port):
+        host = host.removesuffix(default_port)
+    return f"{scheme}://{host}"
+
+
+def _cross_origin(origin: str, own: str) -> str:
+    message = f"Cross-origin request from {origin!r} refused."
+    if origin.lower().partition("://")[2] == own.partition("://")[2]:
+        message += (
+            f" This server was reached as {own}; behind a proxy that ends TLS, list the proxy in"
+            " server.forwarded_allow_ips so that its X-Forwarded-Proto counts."
+        )
+    return message
 
 
 def _allowed_origin(request: Request[Any, Any, Any], origin: str | None) -> bool:

@@ -6,14 +6,22 @@ import asyncio
 import contextlib
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import h11
 import uvicorn
 from litestar import Litestar
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from chatserve.app import create_app
 from chatserve.bot import load
+from chatserve.logs import escape_log_lines
+
+logger = logging.getLogger("chatserve")
+
+WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::"})
 
 CONFIG_VARIABLE = "CHATSERVE_CONFIG"
 """How `--workers` processes learn which config to serve."""
@@ -31,19 +39,30 @@ def run(
     bot = load(config)
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" is noise
+    escape_log_lines()  # already here: `--workers` leaves building the app to the workers
     server = bot.config.server
+    host = host or server.host
+    if host in WILDCARD_ADDRESSES and not server.allowed_hosts:
+        logger.warning(
+            "Listening on every interface (%s): requests must name this server by IP address "
+            "or localhost; list the host names clients use in server.allowed_hosts.",
+            host,
+        )
     options: dict[str, Any] = {
-        "host": host or server.host,
+        "host": host,
         "port": server.port if port is None else port,
         "log_level": "info",
         "access_log": False,  # chatserve writes its own, with durations
         "root_path": server.root_path,
-        "proxy_headers": bool(server.forwarded_allow_ips),
-        "forwarded_allow_ips": server.forwarded_allow_ips or None,
+        "proxy_headers": False,  # the app believes server.forwarded_allow_ips itself
+        "http": partial(HeadersInTime, head_timeout=server.read_timeout),
         "timeout_graceful_shutdown": 5,
     }
     if workers > 1:
         os.environ[CONFIG_VARIABLE] = str(Path(config).resolve())
+        # A worker computing eager example answers, or starting on a busy machine, takes more
+        # than uvicorn's 5 s to be ready: it would be killed and started again forever.
+        options["timeout_worker_healthcheck"] = 60
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
         return
     app = create_app(bot, reload=reload)
@@ -66,3 +85,45 @@ class _Server(uvicorn.Server):
         with contextlib.suppress(RuntimeError):  # no loop yet: nothing is streaming
             asyncio.get_running_loop().call_soon_threadsafe(self.app.state.holder.close)
         super().handle_exit(sig, frame)
+
+
+class HeadersInTime(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing connections whose request headers take longer than
+    `head_timeout` seconds to arrive (counted from the connection, or the last response):
+    trickling a header byte at a time cannot hold a connection open (slowloris)."""
+
+    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.head_timeout = head_timeout
+        self.head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._expect_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE and self.head_deadline is not None:
+            self.head_deadline.cancel()  # the request's head is in
+            self.head_deadline = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._expect_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _expect_head(self) -> None:
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+            self.head_deadline = None
+        if self.conn.their_state is h11.IDLE:  # else a pipelined request's head is already in
+            self.head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        self.head_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()

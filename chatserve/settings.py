@@ -11,10 +11,19 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chatserve.passwords import PREFIX, is_valid_hash
+from chatserve.hosts import host_pattern
+from chatserve.passwords import is_hash, parse_hash
 from chatserve.sizes import ByteSize, parse_size
 
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
+
+
+def web_origin(origin: str) -> str:
+    """`origin` if it is one (`scheme://host[:port]`, as browsers name a site); else ValueError."""
+    if not _ORIGIN.match(origin):
+        raise ValueError(f"an origin is scheme://host[:port] with no path, got {origin!r}")
+    return origin
 
 
 class Settings(BaseModel):
@@ -29,13 +38,14 @@ class User(Settings):
 
     password: Annotated[str, Field(min_length=1, repr=False)]
     """The password as `${ENV_VAR}` (kept out of the file), or a hash printed by
-    `chatserve hash-password` (starts with `scrypt$`)."""
+    `chatserve hash-password` (`$scrypt$ln=17,r=8,p=1$...`; the older `scrypt$16384$...` form
+    still works)."""
 
     @field_validator("password")
     @classmethod
     def _hash(cls, value: str) -> str:
-        if value.startswith(PREFIX) and not is_valid_hash(value):
-            raise ValueError("is not a hash made by `chatserve hash-password`")
+        if is_hash(value):
+            parse_hash(value)  # says what is wrong with it
         return value
 
 
@@ -73,6 +83,39 @@ class AuthConfig(Settings):
         return self
 
 
+class QuotaConfig(Settings):
+    """How much clients may write into the data dir (uploads, flags) and the flag store. A
+    client is the signed-in user with `server.auth`, else the address the request comes from
+    (IPv6: its /64 network). Each limit refills steadily over its period. Counted in each
+    server process's memory: with `--workers N`, each process allows this much."""
+
+    uploads_per_minute: int = Field(30, ge=1)
+    """Files one client may upload per minute."""
+
+    flags_per_minute: int = Field(30, ge=1)
+    """Ratings (`POST /api/flag`) one client may send per minute."""
+
+    client_bytes_per_hour: ByteSize = Field("1GB", validate_default=True)
+    """Bytes one client may write per hour, uploads and flags together."""
+
+    bytes_per_hour: ByteSize = Field("10GB", validate_default=True)
+    """Bytes all clients together may write per hour."""
+
+    min_free_disk: ByteSize = Field("1GB", validate_default=True)
+    """Free space to leave on the disk of the data dir (and of `flagging_dir`): below it,
+    uploads and flags are refused (chats go on). `0` turns the check off."""
+
+    @field_validator("client_bytes_per_hour", "bytes_per_hour")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size(value)
+
+    @field_validator("min_free_disk")
+    @classmethod
+    def _floor(cls, value: int | str) -> int:
+        return 0 if value in (0, "0") else parse_size(value)
+
+
 class ServerConfig(Settings):
     """Where and how the server listens. Never sent to the browser."""
 
@@ -87,8 +130,17 @@ class ServerConfig(Settings):
     it; links and cookies include it)."""
 
     forwarded_allow_ips: list[str] = []
-    """Addresses of the proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are
-    believed (`*` for any). Empty: those headers are ignored."""
+    """Addresses of the proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and
+    `X-Forwarded-Host` headers are believed (`*` for any). Empty: those headers are ignored."""
+
+    allowed_hosts: list[str] = []
+    """Host names the server answers to, besides `localhost` and IP addresses (always answered:
+    a DNS-rebinding page can use neither): `bot.example.com`, `.example.com` for a domain and
+    its subdomains, or `*` for any. A request naming another host gets 400."""
+
+    read_timeout: float = Field(20, gt=0, le=3600)
+    """Seconds a client may take to send a request's headers, and to send each part of its
+    body; a slower client is cut off (408), so trickling bytes cannot hold connections open."""
 
     data_dir: str | None = None
     """Where uploads and files the bot makes are kept, relative to the config file.
@@ -100,6 +152,11 @@ class ServerConfig(Settings):
 
     max_upload_size: ByteSize = 50_000_000
     """The largest file a client may upload: bytes, or a size such as `10MB`."""
+
+    quotas: QuotaConfig = QuotaConfig()
+    """Limits on what clients write to disk (uploads, flags): rates, bytes per hour, a
+    free-disk floor. A client is the signed-in user, else its address; each server process
+    counts on its own."""
 
     cors_origins: list[str] = []
     """Web origins (`https://example.com`) whose pages may call the API from the browser.
@@ -122,10 +179,12 @@ class ServerConfig(Settings):
             raise ValueError(f"must be a path such as '/bot' (no query, no spaces), got {value!r}")
         return value
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        return [host_pattern(host) for host in value]
+
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
-                raise ValueError(f"an origin is scheme://host[:port] with no path, got {origin!r}")
-        return value
+        return [origin if origin == "*" else web_origin(origin) for origin in value]

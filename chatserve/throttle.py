@@ -1,42 +1,61 @@
-"""Failed-attempt throttling: after `limit` failures within `window` seconds, a key (a client
-address, a user name) must wait until the oldest of them is that old."""
+"""Attempt throttling: a key (a kind, such as "address", and a value) may make its kind's
+limit of attempts within `window` seconds; then it waits until the oldest is that old.
+
+An attempt is counted when it starts, before the work it stands for (a password check), and
+handed back if it turns out not to be a guess: so requests that arrive together cannot all
+pass the check before any of them is counted. Counts live in this process's memory.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 
 
 class Throttle:
-    def __init__(self, limit: int = 5, window: float = 60.0, max_keys: int = 10_000) -> None:
-        self.limit = limit
+    def __init__(
+        self, limits: Mapping[str, int], window: float = 60.0, max_keys: int = 10_000
+    ) -> None:
+        self.limits = limits
         self.window = window
         self.max_keys = max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._attempts: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
-    def wait(self, *keys: str) -> float:
-        """Seconds until every key may try again; 0 when all may try now."""
+    def take(self, **keys: str) -> float:
+        """Count an attempt for every key (`kind=value`) and return 0; or, when one of them
+        has used up its limit, count none and return the seconds until it may try again."""
         now = time.monotonic()
-        waits = [0.0]
-        for key in keys:
-            failures = self._prune(self._failures.get(key, deque()), now)
-            if len(failures) >= self.limit:
-                waits.append(failures[0] + self.window - now)
-        return max(waits)
+        counted = {key: self._recent(key, now) for key in keys.items()}
+        waits = [
+            attempts[0] + self.window - now
+            for (kind, _), attempts in counted.items()
+            if len(attempts) >= self.limits[kind]
+        ]
+        if waits:
+            return max(waits)
+        for key, attempts in counted.items():
+            attempts.append(now)
+            self._attempts[key] = attempts
+            self._attempts.move_to_end(key)
+        while len(self._attempts) > self.max_keys:  # a flood of fresh keys forgets the oldest
+            self._attempts.popitem(last=False)
+        return 0.0
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            failures = self._failures.setdefault(key, deque(maxlen=self.limit))
-            self._prune(failures, now).append(now)
-            self._failures.move_to_end(key)
-        while len(self._failures) > self.max_keys:  # a flood of fresh keys forgets the oldest
-            self._failures.popitem(last=False)
+    def give_back(self, **keys: str) -> None:
+        """Uncount an attempt of every key: it succeeded, or was never made."""
+        for key in keys.items():
+            attempts = self._attempts.get(key)
+            if attempts:
+                attempts.pop()
 
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
+    def forget(self, **keys: str) -> None:
+        """Forget every attempt of these keys."""
+        for key in keys.items():
+            self._attempts.pop(key, None)
 
-    def _prune(self, failures: deque[float], now: float) -> deque[float]:
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        attempts = self._attempts.get(key, deque())
+        while attempts and attempts[0] <= now - self.window:
+            attempts.popleft()
+        return attempts

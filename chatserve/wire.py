@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.exceptions import HTTPException
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_MESSAGE_CHARS = 100_000
@@ -154,3 +155,26 @@ def depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
             for child in (item.values() if isinstance(item, dict) else item)
         ]
     return level
+
+
+def check_limits(history: list[Message], inputs: list[Any], message: str = "") -> None:
+    """Refuse (422) what no route takes in: a `message` over `MAX_MESSAGE_CHARS`, a `history`
+    over `MAX_HISTORY_MESSAGES`, or free-form values (inputs, contents, metadata) nested deeper
+    than `MAX_JSON_DEPTH`."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise HTTPException(
+            status_code=422,
+            detail=f"The message has {len(message):,} characters; the limit is "
+            f"{MAX_MESSAGE_CHARS:,}.",
+        )
+    if len(history) > MAX_HISTORY_MESSAGES:
+        raise HTTPException(
+            status_code=422,
+            detail=f"The history has {len(history):,} messages; the limit is "
+            f"{MAX_HISTORY_MESSAGES:,}.",
+        )
+    free_form = [inputs, *([m.content, m.metadata] for m in history)]
+    if depth(free_form) > MAX_JSON_DEPTH:
+        raise HTTPException(
+            status_code=422, detail=f"The request nests deeper than {MAX_JSON_DEPTH} levels."
+        )

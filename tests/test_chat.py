@@ -119,11 +119,12 @@ def test_server_keeps_serving_after_a_failure(client, caplog) -> None:
     assert http.get("/healthz").json() == {"status": "ok"}
 
 
-def test_reply_chatserve_cannot_show_is_a_logged_error(client, caplog) -> None:
+def test_reply_chatserve_cannot_show_is_said_in_the_chat_and_logged(client, caplog) -> None:
     http = client("fn: bot.py:odd\n")
-    with caplog.at_level(logging.ERROR, logger="chatserve"):
+    with caplog.at_level(logging.WARNING, logger="chatserve"):
         response = http.post("/api/chat", json={"message": "x"})
-    assert response.status_code == 500
+    assert response.status_code == 422
+    assert "must return text, a message dict" in response.json()["error"]["message"]
     assert "must return text, a message dict" in caplog.text
 
 

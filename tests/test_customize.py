@@ -97,6 +97,34 @@ def test_without_customization_the_csp_stays_strict(client) -> None:
     assert "custom.js" not in client("fn: bot.py:echo\n").get("/").text
 
 
+def test_media_origins_narrow_the_csp_to_the_listed_hosts(client) -> None:
+    def csp(yaml: str) -> dict[str, str]:
+        header = client(f"fn: bot.py:echo\n{yaml}").get("/").headers["content-security-policy"]
+        return dict(part.strip().split(" ", 1) for part in header.split(";"))
+
+    default = csp("")
+    assert (default["img-src"], default["media-src"]) == (
+        "'self' data: https: http:",
+        "'self' https: http: blob:",
+    )
+    narrowed = csp(
+        "allowed_media_origins: [https://images.example.com, http://localhost:9000]\n"
+        "chatbot: {avatar_images: [null, https://avatars.example.org/bot.png]}\n"
+    )
+    hosts = "http://localhost:9000 https://avatars.example.org https://images.example.com"
+    assert narrowed["img-src"] == f"'self' data: {hosts}"
+    assert narrowed["media-src"] == f"'self' {hosts} blob:"
+    none = csp("allowed_media_origins: []\n")
+    assert (none["img-src"], none["media-src"]) == ("'self' data:", "'self' blob:")
+
+
+@pytest.mark.parametrize("origin", ["https://images.example.com/cats", "*", "images.example.com"])
+def test_media_origins_are_origins(tmp_path: Path, origin: str) -> None:
+    assert only_problem(tmp_path, f'allowed_media_origins: ["{origin}"]') == (
+        f"allowed_media_origins: an origin is scheme://host[:port] with no path, got {origin!r}"
+    )
+
+
 def test_custom_css_cannot_close_its_style_element(client) -> None:
     page = client('fn: bot.py:echo\ncss: "</style><script>alert(1)</script>"\n').get("/").text
 

@@ -1,7 +1,10 @@
-"""`${VAR}` interpolation: inside `server:` only, located errors for unset variables."""
+"""`${VAR}` interpolation: inside `server:` only, located errors for unset variables, and
+messages that describe a value from the environment without ever quoting it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -85,3 +88,88 @@ def test_unset_variables_are_load_errors_at_their_lines(
             "(write ${CHATSERVE_TEST_PASSWORD:-default} to give a default)",
         ),
     ]
+
+
+SECRET = "sk-marker 'quoted' \"and\" 93f1"
+
+LEAKY = """
+    fn: bot.py:echo
+    server:
+      port: ${CHATSERVE_TEST_SECRET}
+      root_path: /bot/${CHATSERVE_TEST_SECRET}
+      forwarded_allow_ips: ${CHATSERVE_TEST_SECRET}
+      cors_origins: [https://ok.example, "${CHATSERVE_TEST_SECRET}"]
+      auth:
+        users: [{username: "${CHATSERVE_TEST_SECRET}", password: x}]
+        tokens: [{name: ci, token: "${CHATSERVE_TEST_SHORT}"}]
+"""
+
+
+def write_leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CHATSERVE_TEST_SECRET", SECRET)
+    monkeypatch.setenv("CHATSERVE_TEST_SHORT", "sk-short-93f1")
+    (tmp_path / "bot.py").write_text("def echo(message, history):\n    return message\n")
+    path = tmp_path / "bot.yaml"
+    path.write_text(textwrap.dedent(LEAKY).lstrip())
+    return path
+
+
+def test_values_from_the_environment_are_described_never_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_leaky(tmp_path, monkeypatch))
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("server.port", "must be an integer, got the value of ${CHATSERVE_TEST_SECRET}"),
+        (
+            "server.root_path",
+            "must be a path such as '/bot' (no query, no spaces), "
+            "got the value of '/bot/${CHATSERVE_TEST_SECRET}'",
+        ),
+        (
+            "server.forwarded_allow_ips",
+            "must be a list, got the value of ${CHATSERVE_TEST_SECRET} "
+            "(for a list of one, write [${CHATSERVE_TEST_SECRET}])",
+        ),
+        (
+            "server.cors_origins",
+            "an origin is scheme://host[:port] with no path, "
+            "got the value of ${CHATSERVE_TEST_SECRET}",
+        ),
+        (
+            "server.auth.users[0].username",
+            "String should match pattern '^[^\\s:]+$', got the value of ${CHATSERVE_TEST_SECRET}",
+        ),
+        (
+            "server.auth.tokens[0].token",
+            "String should have at least 16 characters, got the value of ${CHATSERVE_TEST_SHORT}",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "bot.yaml"],
+        ["validate", "--no-import", "--format", "json", "bot.yaml"],
+        ["validate", "--format", "github", "bot.yaml"],
+        ["serve", "bot.yaml", "--port", "0"],
+    ],
+)
+def test_the_command_line_never_prints_values_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    write_leaky(tmp_path, monkeypatch)
+    result = subprocess.run(
+        [sys.executable, "-m", "chatserve", *command],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "the value of ${CHATSERVE_TEST_SECRET}" in output
+    assert "the value of ${CHATSERVE_TEST_SHORT}" in output
+    for secret in ("sk-marker", "sk-short-93f1", "93f1"):
+        assert secret not in output

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
-from helpers import parse_sse
+from helpers import parse_sse, run_async
 
 from chatserve.clients import COOKIE
+from chatserve.fileroutes import NO_FOLLOW
+from chatserve.files import MAX_NAME_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
@@ -20,6 +26,10 @@ def describe(message, history):
 
 def passwd(message, history):
     return {"path": "/etc/passwd"}
+
+
+def url(message, history):
+    return {"path": message}
 
 
 def count_images(message, history):
@@ -100,6 +110,7 @@ def test_another_clients_upload_id_is_refused(files_client) -> None:
         {"component": "gallery", "items": ["/etc/passwd"]},
         {"component": "image", "file": "/etc/passwd"},
         {"component": "sparkles"},
+        {"file": {"url": "http://[::1"}},
         ["not", "a", "message"],
     ],
 )
@@ -135,10 +146,103 @@ def test_uploads_are_served_inline_only_when_harmless(files_client) -> None:
     assert page.headers["content-security-policy"].startswith("sandbox;")
 
 
-def test_a_client_cannot_claim_a_content_type(files_client) -> None:
+@pytest.mark.parametrize(
+    ("name", "claimed", "served", "disposition"),
+    [
+        ("cat.png", "text/html", "image/png", "inline"),
+        ("evil.png.html", "image/png", "application/octet-stream", "attachment"),
+        ("app.js", "text/javascript", "application/octet-stream", "attachment"),
+        ("app.mjs", "text/javascript", "application/octet-stream", "attachment"),
+        ("page.htm", "text/html", "application/octet-stream", "attachment"),
+        ("style.css", "text/css", "application/octet-stream", "attachment"),
+        ("drawing.svg", "image/svg+xml", "image/svg+xml", "attachment"),
+        ("notes", "text/html", "application/octet-stream", "attachment"),
+    ],
+)
+def test_types_come_from_the_servers_allowlist_never_the_client(
+    files_client, name: str, claimed: str, served: str, disposition: str
+) -> None:
     http = files_client()
-    response = upload(http, name="evil.png.html", content=b"<script>", mime="image/png")
-    assert response.json()["files"][0]["mime_type"] == "text/html"
+    [stored] = upload(http, name=name, content=b"<script>", mime=claimed).json()["files"]
+    assert stored["mime_type"] == served
+    response = http.get(f"/api/files/{stored['id']}")
+    assert response.headers["content-type"].split(";")[0] == served
+    assert response.headers["content-disposition"].startswith(disposition)
+
+
+def test_a_claimed_type_with_control_characters_never_reaches_a_header(
+    write_config, live_server
+) -> None:
+    server = live_server(write_config(MULTIMODAL, bot_py=FILES_PY), "--no-reload")
+    with httpx.Client(base_url=server.url) as http:
+        files = [("files", ("notes", b"hello", "text/html\x01\r\nX-Evil: 1"))]
+        [stored] = http.post("/api/upload", files=files).json()["files"]
+        # A control character in a header makes h11 drop the connection instead of answering.
+        response = http.get(f"/api/files/{stored['id']}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert "x-evil" not in response.headers
+
+
+@pytest.mark.parametrize("name", ["猫" * 86 + ".png", "a" * 300 + ".txt", "é" * 200])
+def test_long_names_are_cut_to_a_byte_limit_keeping_the_extension(
+    files_client, tmp_path: Path, name: str
+) -> None:
+    response = upload(files_client(), name=name)
+    assert response.status_code == 200, response.text
+    [stored] = response.json()["files"]
+    kept = stored["name"]
+    assert len(kept.encode()) <= MAX_NAME_BYTES
+    assert Path(kept).suffix == Path(name).suffix
+    assert name.startswith(Path(kept).stem)
+    [folder] = (tmp_path / ".chatserve" / "uploads").iterdir()
+    assert (folder / kept).read_bytes() == PNG
+
+
+def test_a_failed_write_leaves_no_folder_behind(write_config, live_process, tmp_path) -> None:
+    """A write past the file size limit fails as a full disk would: what was begun is removed."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"0" * 300_000)
+    config = write_config(
+        MULTIMODAL.replace("describe", "big"),
+        bot_py=FILES_PY + f"\n\ndef big(message, history):\n    return {{'path': {str(big)!r}}}\n",
+    )
+    serve = [sys.executable, "-m", "chatserve", "serve", str(config), "--port", "{port}"]
+    server = live_process(["prlimit", "--fsize=200000", *serve, "--no-reload"], tmp_path)
+    with httpx.Client(base_url=server.url) as http:
+        upload_response = http.post("/api/upload", files=[("files", ("a.bin", big.read_bytes()))])
+        chat_response = http.post("/api/chat", json={"message": "x"})
+    assert upload_response.status_code == 507
+    assert upload_response.json()["error"]["message"] == (
+        "The server's disk is full; try again later."
+    )
+    assert chat_response.status_code != 200
+    data = tmp_path / ".chatserve"
+    assert [p for kind in ("uploads", "files") for p in (data / kind).glob("*")] == []
+
+
+def test_served_files_are_opened_without_following_a_link(tmp_path: Path) -> None:
+    """What closes the gap between `FileStore.get` checking a path and the response opening it."""
+    (tmp_path / "passwd.png").symlink_to("/etc/passwd")
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
+        run_async(lambda: NO_FOLLOW.open(tmp_path / "passwd.png", "rb"))
+
+
+def test_a_symlink_planted_in_the_data_dir_is_not_followed(files_client, tmp_path) -> None:
+    http = files_client()
+    link_id, folder_id = uploaded_id(http), uploaded_id(http)
+    uploads = tmp_path / ".chatserve" / "uploads"
+    (uploads / link_id / "cat.png").unlink()
+    (uploads / link_id / "cat.png").symlink_to("/etc/passwd")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "cat.png").write_text("a secret")
+    shutil.rmtree(uploads / folder_id)
+    (uploads / folder_id).symlink_to(elsewhere)
+    for file_id in (link_id, folder_id):
+        assert http.get(f"/api/files/{file_id}").status_code == 404
+        history = [{"role": "user", "content": {"file": {"id": file_id}}}]
+        assert http.post("/api/chat", json={"message": "x", "history": history}).status_code == 422
 
 
 def test_file_types_and_sizes_are_enforced(files_client) -> None:
@@ -153,6 +257,27 @@ def test_file_types_and_sizes_are_enforced(files_client) -> None:
     too_big = upload(http, content=PNG * 2)
     assert too_big.status_code == 413
     assert too_big.json()["error"]["message"] == "'cat.png' is larger than the limit of 100 bytes."
+
+
+def test_a_request_refused_part_way_keeps_none_of_its_files(files_client, tmp_path) -> None:
+    http = files_client(
+        "fn: bot.py:describe\nmultimodal: true\n"
+        "textbox: {file_count: multiple, file_types: [.txt]}\n"
+    )
+    files = [("files", ("a.txt", b"first")), ("files", ("b.exe", b"second"))]
+    response = http.post("/api/upload", files=files)
+    assert response.status_code == 415
+    data = tmp_path / ".chatserve"
+    assert list((data / "uploads").iterdir()) == []
+    assert list((data / "registry").glob("*.json")) == []
+
+
+def test_a_multipart_body_without_files_is_422(files_client) -> None:
+    empty = b"--edge--\r\n"
+    headers = {"Content-Type": "multipart/form-data; boundary=edge"}
+    response = files_client().post("/api/upload", content=empty, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "Send files in the multipart field 'files'."
 
 
 def test_file_count_single_allows_one_file(files_client) -> None:
@@ -178,6 +303,23 @@ def test_cross_site_upload_is_refused(files_client) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x.png", "http://[::1"])
+def test_a_bot_url_of_another_scheme_is_the_same_clear_error(
+    files_client, caplog, url: str
+) -> None:
+    http = files_client("fn: bot.py:url\n")
+    response = http.post("/api/chat", json={"message": url})
+    assert response.status_code == 422
+    assert "only http and https URLs" in response.json()["error"]["message"]
+    events = parse_sse(http.post("/api/chat", json={"message": url, "stream": True}).text)
+    assert events[0][0] == "error" and "only http and https URLs" in events[0][1]["message"]
+    messages = [{"role": "user", "content": url}]
+    completion = http.post("/v1/chat/completions", json={"model": "bot", "messages": messages})
+    assert completion.status_code == 400
+    assert "only http and https URLs" in completion.json()["error"]["message"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_bot_file_outside_allowed_places_is_a_clear_error(files_client, caplog) -> None:

@@ -28,6 +28,9 @@ HISTORY = [
 ]
 
 FLAGGING = "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
+FLOODS = "server: {quotas: {flags_per_minute: 100000}}\n"
+"""For tests that send hundreds of flags from one address (tests/test_quotas.py covers the
+limit)."""
 
 PICTURE_PY = """
 import pathlib, tempfile
@@ -122,6 +125,81 @@ def test_flag_needs_json_from_this_site(client) -> None:
         headers={"Content-Type": "application/json", "Origin": "https://evil.example"},
     )
     assert cross.status_code == 403
+
+
+def test_a_flag_stores_the_reply_once(client, tmp_path: Path) -> None:
+    http = client(FLAGGING)
+    reply = "a reply worth rating " * 500
+    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": reply}]
+    response = http.post("/api/flag", json={"history": history, "index": 1, "option": "Like"})
+    assert response.status_code == 200, response.text
+    with sqlite3.connect(tmp_path / ".chatserve" / "flagged" / "flags.sqlite3") as connection:
+        row = connection.execute("SELECT * FROM flags").fetchone()
+    assert sum(str(value).count(reply) for value in row) == 1
+    [record] = stored(tmp_path)
+    assert (record["message"], record["conversation"]) == (history[1:], history)
+
+
+OLD_STORE = """
+CREATE TABLE flags (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time TEXT NOT NULL, option TEXT,
+    message_index INTEGER NOT NULL, message TEXT NOT NULL, conversation TEXT NOT NULL,
+    inputs TEXT NOT NULL, config_hash TEXT NOT NULL, client TEXT, files TEXT NOT NULL);
+CREATE INDEX flags_time ON flags (time);
+INSERT INTO flags VALUES (1, 'old-flag-0001', '2026-11-21T20:45:07.917901+00:00', 'Like', 1,
+    '[{"role":"assistant","content":"hello"},{"role":"assistant","content":"anything else?"}]',
+    '[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},'
+    || '{"role":"assistant","content":"anything else?"}]',
+    '[]', '17fe09b4e1875826', '34f6bfb7281a86dd', '[]');
+"""
+"""A store as the first version with SQLite wrote it: the reply also in its own column, no
+`user` column yet."""
+
+
+def test_a_store_made_before_still_exports_and_takes_flags(client, tmp_path: Path) -> None:
+    database = tmp_path / ".chatserve" / "flagged" / "flags.sqlite3"
+    database.parent.mkdir(parents=True)
+    with sqlite3.connect(database) as connection:
+        connection.executescript(OLD_STORE)
+    http = client(FLAGGING)
+    body = {"history": HISTORY, "index": 4, "option": "Dislike", "id": "new-flag-0001"}
+    assert http.post("/api/flag", json=body).status_code == 200
+    result = chatserve("flags", "bot.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    old, new = csv.DictReader(io.StringIO(result.stdout))
+    assert (old["id"], old["user"]) == ("old-flag-0001", "")
+    assert old["message"] == "hello\nanything else?"
+    assert json.loads(old["conversation"]) == HISTORY[:3]
+    assert (new["id"], new["message"], new["option"]) == ("new-flag-0001", "bye", "Dislike")
+    lines = chatserve("flags", "bot.yaml", "--format", "jsonl", cwd=tmp_path).stdout
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert [r["message"] for r in records] == [HISTORY[1:3], HISTORY[4:]]
+    assert list(records[0]) == list(records[1])  # the same fields, in the same order
+
+
+def nested(levels: int) -> object:
+    value: object = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("history", "status", "message"),
+    [
+        ([HISTORY[0]] * 1000 + HISTORY[1:2], 422, "1,001 messages"),
+        ([HISTORY[0], {"role": "assistant", "content": "x" * 1024**2}], 413, "1,048,576 bytes"),
+        ([HISTORY[0], {**HISTORY[1], "metadata": {"x": nested(40)}}], 422, "deeper than 32"),
+    ],
+    ids=["long", "huge", "deep"],
+)
+def test_flags_have_the_limits_of_chats(client, history: list, status: int, message: str) -> None:
+    http = client(FLAGGING)
+    chat = http.post("/api/chat", json={"message": "hi", "history": history})
+    body = {"history": history, "index": len(history) - 1, "option": "Like"}
+    flag = http.post("/api/flag", json=body)
+    assert (flag.status_code, flag.json()) == (chat.status_code, chat.json())
+    assert status == flag.status_code and message in flag.json()["error"]["message"]
 
 
 def picture_turn(http: httpx.Client | object, name: str) -> list[dict]:
@@ -255,7 +333,7 @@ asyncio.run(main())
 def test_concurrent_flags_from_several_processes_are_each_stored_once(
     write_config, live_server, tmp_path: Path
 ) -> None:
-    server = live_server(write_config(FLAGGING), "--workers", "3")
+    server = live_server(write_config(FLAGGING + FLOODS), "--workers", "3")
     clients, per_client = 4, 150
     bursts = [
         subprocess.Popen(
@@ -283,7 +361,7 @@ def test_a_killed_server_leaves_a_consistent_store(
     write_config, live_server, tmp_path: Path
 ) -> None:
     config = write_config(
-        FLAGGING.replace("echo", "picture") + "multimodal: true\n", bot_py=PICTURE_PY
+        FLAGGING.replace("echo", "picture") + "multimodal: true\n" + FLOODS, bot_py=PICTURE_PY
     )
     server = live_server(config)
     with httpx.Client(base_url=server.url, timeout=30) as http:

@@ -414,7 +414,7 @@ def test_list_where_a_mapping_was_expected_names_the_keys(tmp_path: Path) -> Non
         "bot.yaml:2:1: chatbot: must be a mapping of keys (placeholder, height, type, "
         "min_height, max_height, ...), got a list",
         "bot.yaml:3:1: server: must be a mapping of keys (host, port, root_path, "
-        "forwarded_allow_ips, data_dir, ...), got int 8000",
+        "forwarded_allow_ips, allowed_hosts, ...), got int 8000",
         "bot.yaml:4:1: additional_inputs_accordion: must be a string or a mapping of keys "
         "(label, open), got a list",
         "bot.yaml:6:5: additional_inputs[0]: must be a mapping of keys (type, label, info, "

@@ -21,6 +21,9 @@ def talk(message, history, tone):
         raise chatserve.Error("I will not.")
     if message == "crash":
         raise RuntimeError("secret internals")
+    if message == "empty gallery":
+        yield chatserve.Gallery([])
+        return
     if message == "picture":
         path = pathlib.Path(tempfile.mkdtemp()) / "dot.png"
         path.write_bytes(b"\\x89PNG\\r\\n\\x1a\\n")
@@ -135,3 +138,28 @@ def test_a_failure_mid_stream_is_an_error_event(client: openai.OpenAI) -> None:
     )
     with pytest.raises(openai.APIError, match="I will not"):
         list(stream)
+
+
+def test_an_empty_gallery_is_an_empty_answer(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="echo-bot", messages=[{"role": "user", "content": "empty gallery"}]
+    )
+    assert completion.choices[0].message.content == ""
+
+
+def test_absurdly_deep_json_is_a_400_in_openais_shape(server) -> None:
+    body = '{"model": "echo-bot", "messages": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = httpx.post(
+        server.url + "/v1/chat/completions",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "message": "The request nests deeper than 32 levels.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }

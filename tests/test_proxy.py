@@ -47,7 +47,7 @@ BOT_YAML = """
 fn: bot.py:reply
 title: Before
 multimodal: true
-server: {root_path: /bot, forwarded_allow_ips: [127.0.0.1]}
+server: {root_path: /bot, forwarded_allow_ips: [127.0.0.1], allowed_hosts: [bot.example]}
 """
 
 
@@ -219,6 +219,24 @@ def test_the_api_streams_and_believes_the_proxy(bot) -> None:
 
     page = httpx.get(url, timeout=10)
     assert re.search(r"chatserve_client=\S+; HttpOnly; Path=/bot;", page.headers["set-cookie"])
+
+
+def test_the_proxy_passes_on_the_host_the_browser_named(bot) -> None:
+    url, _ = bot
+    # A page under a rebound name reaches nginx, which passes the name on: chatserve refuses it.
+    rebound = httpx.get(url + "api/config", headers={"Host": "evil.example"}, timeout=10)
+    assert rebound.status_code == 400
+    assert "evil.example" in rebound.json()["error"]["message"]
+    named = {"Host": "bot.example", "Origin": "http://bot.example"}
+    assert httpx.post(url + "api/chat", json={"message": "hi"}, headers=named).status_code == 200
+    completion = httpx.post(
+        url + "v1/chat/completions",
+        json={"model": "before", "messages": [{"role": "user", "content": "picture"}]},
+        headers={"Host": "bot.example"},
+        timeout=10,
+    )
+    text = completion.json()["choices"][0]["message"]["content"]
+    assert "](http://bot.example/bot/api/files/" in text, text
 
 
 AUTH_YAML = """

@@ -74,6 +74,59 @@ def test_a_broken_edit_keeps_the_old_bot_serving(write_config, live_server) -> N
     events.close()
 
 
+def test_a_broken_server_edit_tells_the_page_only_to_see_the_log(
+    write_config, live_server, monkeypatch
+) -> None:
+    secret = "marker-5f1c secret value"
+    monkeypatch.setenv("CHATSERVE_TEST_SECRET", secret)
+    path = write_config("fn: bot.py:echo\ntitle: Before\n")
+    server = live_server(path)
+    events = EventReader(server.url + "/api/events?revision=1")
+    path.write_text(
+        "fn: bot.py:echo\n"
+        "titel: oops\n"
+        "server:\n"
+        "  port: ${CHATSERVE_TEST_SECRET}\n"
+        "  root_path: /x/${CHATSERVE_TEST_SECRET}\n"
+        "  forwarded_allow_ips: ${HOME}\n"
+    )
+    name, data, _ = events.next()
+    assert name == "error"
+    assert data["problems"] == [
+        {
+            "file": "bot.yaml",
+            "line": 2,
+            "column": 1,
+            "path": "titel",
+            "message": "unknown key 'titel'; did you mean 'title'?",
+        },
+        {
+            "file": "bot.yaml",
+            "line": 4,
+            "column": 3,
+            "path": "server",
+            "message": "server settings changed: see the log",
+        },
+    ]
+    replace(path, "titel", "title")
+    name, data, _ = events.next()
+    assert (name, [p["message"] for p in data["problems"]]) == (
+        "error",
+        ["server settings changed: see the log"],
+    )
+    events.close()
+    log = server.output()
+    assert (
+        f"{path}:4:3: server.port: must be an integer, got the value of ${{CHATSERVE_TEST_SECRET}}"
+        in log
+    )
+    assert f"{path}:5:3: server.root_path: must be a path such as '/bot'" in log
+    assert (
+        f"{path}:6:3: server.forwarded_allow_ips: must be a list, got the value of ${{HOME}}" in log
+    )
+    assert secret not in log
+
+
 def test_a_stream_running_across_an_edit_completes(write_config, live_server) -> None:
     path = write_config("fn: bot.py:steady\ntitle: Before\n")
     server = live_server(path)

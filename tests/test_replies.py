@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 import matplotlib
 import pytest
+from helpers import parse_sse
 
 import chatserve
 from chatserve.files import FileRefused, FileStore
@@ -150,7 +152,7 @@ def test_urls_are_passed_to_the_browser_not_fetched(store: FileStore) -> None:
             "size": None,
         },
     }
-    with pytest.raises(ReplyError, match="only http and https"):
+    with pytest.raises(FileRefused, match="only http and https"):
         replies(store).messages({"path": "javascript://alert(1)"})
 
 
@@ -229,6 +231,84 @@ def test_allowed_paths_extend_the_places(tmp_path: Path, monkeypatch) -> None:
 def test_unknown_objects_are_refused(store: FileStore) -> None:
     with pytest.raises(ReplyError, match="got object"):
         replies(store).messages(object())
+
+
+URL_PLACES = {
+    "message content": lambda url: {"role": "assistant", "content": {"path": url}},
+    "bare path dict": lambda url: {"path": url},
+    "one-tuple": lambda url: (url,),
+    "tuple with alt text": lambda url: (url, "alt"),
+    "image": chatserve.Image,
+    "audio": chatserve.Audio,
+    "video": chatserve.Video,
+    "file": chatserve.File,
+    "chat message": lambda url: chatserve.ChatMessage(chatserve.File(url)),
+    "gallery item": lambda url: chatserve.Gallery([url]),
+    "gallery caption pair": lambda url: chatserve.Gallery([(url, "caption")]),
+    "gallery component": lambda url: chatserve.Gallery([chatserve.Image(url)]),
+    "multimodal files": lambda url: {"text": "look", "files": [url]},
+}
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/cat.png", "http://[::1"])
+@pytest.mark.parametrize("place", URL_PLACES.values(), ids=URL_PLACES.keys())
+def test_every_place_a_file_goes_refuses_urls_other_than_http(store, place, url: str) -> None:
+    with pytest.raises(FileRefused, match="only http and https URLs"):
+        replies(store).messages(place(url))
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "javascript://alert(1)"])
+def test_an_image_output_refuses_urls_other_than_http(store: FileStore, url: str) -> None:
+    convert = replies(store, outputs=[AdditionalOutput(type="image")])
+    for value in (url, chatserve.Image(url)):
+        with pytest.raises(FileRefused, match="only http and https URLs"):
+            convert.split(("hi", value))
+
+
+HUGE = 10**5000  # more digits than str() converts
+
+
+UNSHOWABLE = {
+    "gallery of a number": chatserve.Gallery(5),
+    "image of nothing": chatserve.Image(None),
+    "files that are a number": {"text": "look", "files": 3},
+    "files that are nothing": {"text": "look", "files": [None]},
+    "metadata that is a list": {"content": "x", "metadata": ["not", "a", "dict"]},
+    "metadata holding an object": {"content": "x", "metadata": {"when": object()}},
+    "metadata holding a huge int": {"content": "x", "metadata": {"n": HUGE}},
+    "options that are strings": {"content": "x", "options": ["yes"]},
+    "an option without a value": chatserve.ChatMessage("x", options=[{"label": "no value"}]),
+    "html of a huge int": chatserve.HTML(HUGE),
+    "a huge int as caption": chatserve.Gallery([("https://example.com/a.png", HUGE)]),
+    "a path with a NUL": {"path": "a\x00b"},
+}
+
+
+@pytest.mark.parametrize("reply", UNSHOWABLE.values(), ids=UNSHOWABLE.keys())
+def test_a_reply_chatserve_cannot_show_is_an_error_for_the_chat(store, reply) -> None:
+    with pytest.raises(chatserve.Error) as refused:
+        replies(store).messages(reply)
+    assert refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("json", {"when": object()}), ("json", HUGE), ("markdown", HUGE)],
+    ids=["json-object", "json-huge-int", "markdown-huge-int"],
+)
+def test_an_output_chatserve_cannot_show_is_an_error_for_the_chat(store, kind, value) -> None:
+    convert = replies(store, outputs=[AdditionalOutput(type=kind)])
+    with pytest.raises(ReplyError):
+        convert.split(("hi", value))
+
+
+def test_a_reply_chatserve_cannot_show_is_an_error_event_not_a_crash(client, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="chatserve"):
+        stream = client("fn: bot.py:odd\n").post("/api/chat", json={"message": "x", "stream": True})
+    events = parse_sse(stream.text)
+    assert events[0][0] == "error" and "must return text" in events[0][1]["message"]
+    assert "must return text, a message dict" in caplog.text  # for whoever runs the bot
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_outputs_are_split_from_the_reply(store: FileStore, picture: Path) -> None:

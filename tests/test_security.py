@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 
 from chatserve.wire import MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
@@ -126,6 +127,47 @@ def test_very_deep_json_does_not_crash_the_decoder(client) -> None:
     response = http.post("/api/chat", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code in (413, 422)
     assert http.get("/healthz").status_code == 200
+
+
+NUMBERS = """
+fn: bot.py:numbers
+title: Numbers
+additional_inputs: [number, slider]
+flagging_mode: manual
+"""
+
+NUMBERS_PY = """
+def numbers(message, history, number, slider):
+    return f"{number} {slider}"
+"""
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 309, "-1" + "0" * 400, "9" * 4300])
+def test_numbers_beyond_what_a_float_holds_are_refused(client, number: str) -> None:
+    http = client(NUMBERS, bot_py=NUMBERS_PY)
+    reply = '[{"role": "assistant", "content": "0 0"}], "index": 0, "option": "Like"'
+    bodies = {
+        "/api/chat": f'{{"message": "x", "inputs": [{number}]}}',
+        "/api/flag": f'{{"history": {reply}, "inputs": [0, {number}]}}',
+        "/v1/chat/completions": f'{{"model": "numbers", "messages": [{{"role": "user", '
+        f'"content": "x"}}], "inputs": [{number}]}}',
+    }
+    for path, body in bodies.items():
+        response = http.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == (400 if path.startswith("/v1") else 422), path
+        assert "must be a number between -1.8e308 and 1.8e308" in error(response)
+
+
+@pytest.mark.parametrize("last", [b"\xb2", "\u00b2".encode(), "\u0663".encode(), b"1" * 5000])
+def test_a_last_event_id_that_is_no_revision_is_ignored(
+    write_config, live_server, last: bytes
+) -> None:
+    server = live_server(write_config(ECHO))
+    headers = {"Last-Event-ID": last}
+    with httpx.stream("GET", server.url + "/api/events", headers=headers, timeout=5) as response:
+        assert response.status_code == 200
+        assert next(response.iter_lines()) == "retry: 1000"
+    assert "Traceback" not in server.output()
 
 
 @pytest.mark.parametrize(

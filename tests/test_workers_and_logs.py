@@ -1,13 +1,22 @@
 """`--workers N`: one config served by several processes sharing uploads, files and sessions;
-and the log a deployment reads: one line per request, tracebacks, no secrets."""
+and the log a deployment reads: one line per request, tracebacks, no secrets, no control
+characters."""
 
 from __future__ import annotations
 
+import importlib
+import logging
+import pkgutil
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
+import chatserve
+from chatserve.app import create_app
+from chatserve.logs import EscapeControlCharacters
 
 pytestmark = pytest.mark.server
 
@@ -96,3 +105,63 @@ def test_one_access_line_per_request_and_no_secrets(write_config, live_server) -
     assert "Traceback" in log and "RuntimeError: the bot broke" in log
     for secret in ("query-secret", "wrong-password-secret", TOKEN, PASSWORD):
         assert secret not in log
+
+
+HOSTILE = "x\r\nINFO     forged line\x1b[31m\u2028"
+ESCAPED = "x\\r\\nINFO     forged line\\x1b[31m\\u2028"
+ENCODED = "x%0D%0AINFO%20%20%20%20%20forged%20line%1B[31m%E2%80%A8"
+
+APP_PY = """
+from litestar import get
+
+import chatserve
+
+
+@get("/broken/{rest:path}")
+async def broken(rest: str) -> None:
+    raise RuntimeError("a bug in a route")
+
+
+app = chatserve.create_app("bot.yaml")
+app.register(broken)
+"""
+
+
+def assert_one_line_each(log: str) -> None:
+    assert ESCAPED in log, log
+    assert not re.search(r"^INFO +forged line", log, re.MULTILINE), log
+    for control in ("\r", "\x1b", "\u2028"):
+        assert control not in log
+
+
+def test_a_request_path_cannot_forge_error_log_lines(write_config, live_process) -> None:
+    path = write_config("fn: bot.py:echo\n")
+    (path.parent / "app.py").write_text(APP_PY)
+    command = [sys.executable, "-m", "uvicorn", "app:app", "--port", "{port}"]
+    server = live_process(command, cwd=path.parent)  # not `chatserve serve`: its log setup
+    assert httpx.get(f"{server.url}/broken/{ENCODED}").status_code == 500
+    assert f"Unhandled error in GET /broken/{ESCAPED}" in server.output()
+    assert_one_line_each(server.output())
+
+
+def test_an_error_message_cannot_forge_log_lines(write_config, live_server) -> None:
+    bot = f"def crash(message, history):\n    raise RuntimeError({HOSTILE!r})\n"
+    server = live_server(write_config("fn: bot.py:crash\n", bot_py=bot))
+    assert httpx.post(f"{server.url}/api/chat", json={"message": "hi"}).status_code == 500
+    assert f"RuntimeError: {ESCAPED}" in server.output()
+    assert_one_line_each(server.output())
+
+
+def test_every_chatserve_logger_escapes(write_config) -> None:
+    for module in pkgutil.iter_modules(chatserve.__path__, "chatserve."):
+        if module.name != "chatserve.__main__":  # runs the command line
+            importlib.import_module(module.name)
+    create_app(write_config("fn: bot.py:echo\n"))
+    loggers = [
+        logging.getLogger(name)
+        for name in logging.Logger.manager.loggerDict
+        if name == "chatserve" or name.startswith("chatserve.")
+    ]
+    assert {"chatserve", "chatserve.access"} <= {logger.name for logger in loggers}
+    for logger in loggers:
+        assert any(isinstance(f, EscapeControlCharacters) for f in logger.filters), logger.name

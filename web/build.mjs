@@ -6,6 +6,10 @@
 // and the parts the page loads only when the config or a message needs them: additional inputs
 // and outputs, uploads, saved conversations, feedback, code highlighting, math (KaTeX and its
 // fonts): ES module chunks (`import()`) and stylesheets (assets/<name>-*.css).
+// The API reference page is separate: the chat page never loads it.
+//   docs.html             its template (the server fills in its markers, like index.html's)
+//   assets/docs-*.js      Swagger UI and the code that starts it, an ES module
+//   assets/docs-*.css     Swagger UI's stylesheet, restyled with the chat page's theme tokens
 //
 //   node build.mjs [--outdir DIR]      (or CHATSERVE_WEB_OUTDIR=DIR; default: web/dist)
 //
@@ -53,6 +57,22 @@ const woff2Only = {
   },
 };
 
+// Swagger UI's stylesheet in the chat page's terms: its dark rules follow <html
+// data-color-scheme> (set by scheme.js on both pages) instead of a class of its own, and its
+// fonts are the theme's.
+const swaggerTokens = {
+  name: "swagger-tokens",
+  setup(build) {
+    build.onLoad({ filter: /swagger-ui\.css$/ }, async (args) => {
+      const css = (await readFile(args.path, "utf8"))
+        .replaceAll("html.dark-mode", '[data-color-scheme="dark"]')
+        .replaceAll("font-family:sans-serif", "font-family:var(--cs-font)")
+        .replaceAll("font-family:monospace", "font-family:var(--cs-font-mono)");
+      return { contents: css, loader: "css" };
+    });
+  },
+};
+
 // Returns the output files as [{name, bytes}] (names relative to the output directory).
 async function bundle(entryPoints, options = {}) {
   const result = await esbuild.build({
@@ -70,7 +90,7 @@ async function bundle(entryPoints, options = {}) {
     outdir: "out",
     assetNames: "[name]-[hash]",
     loader: { ".woff2": "file" },
-    plugins: [woff2Only],
+    plugins: [woff2Only, swaggerTokens],
     ...options,
   });
   const out = path.join(root, "out");
@@ -87,17 +107,48 @@ function hashed(name, bytes) {
 async function clean(outdir) {
   if (!existsSync(outdir)) return;
   const entries = await readdir(outdir);
-  const unexpected = entries.filter((e) => e !== "index.html" && e !== "assets");
+  const unexpected = entries.filter((e) => !["index.html", "docs.html", "assets"].includes(e));
   if (unexpected.length && !entries.includes("index.html")) {
     throw new Error(`Refusing to empty "${outdir}": it holds ${unexpected.join(", ")} and no index.html.`);
   }
   for (const entry of entries) await rm(path.join(outdir, entry), { recursive: true, force: true });
 }
 
-function fill(template, placeholder, value) {
+function fill(template, placeholder, value, source = "src/index.html") {
   const count = template.split(placeholder).length - 1;
-  if (count !== 1) throw new Error(`src/index.html must contain "${placeholder}" once, found ${count}`);
+  if (count !== 1) throw new Error(`${source} must contain "${placeholder}" once, found ${count}`);
   return template.replace(placeholder, value);
+}
+
+// Swagger UI's licence and the notices of what its bundle includes, as comments at the end of
+// the script (its own first line points to a file the package has but we do not ship).
+async function swaggerNotices() {
+  const dist = path.join(root, "node_modules/swagger-ui-dist");
+  const read = (name) => readFile(path.join(dist, name), "utf8");
+  const { version } = JSON.parse(await read("package.json"));
+  const [notice, license, bundled] = await Promise.all([read("NOTICE"), read("LICENSE"), read("swagger-ui-bundle.js.LICENSE.txt")]);
+  if ((notice + license).includes("*/")) throw new Error("swagger-ui-dist's NOTICE or LICENSE would end a comment early");
+  return `/*! swagger-ui-dist ${version}: its NOTICE and LICENSE, then swagger-ui-bundle.js.LICENSE.txt\n\n${notice}\n${license}*/\n${bundled}`;
+}
+
+// The API reference page: docs.html and its own script and stylesheet; it shares the chat
+// page's colour scheme script (`schemeName`).
+async function docsPage(files, sheetOf, schemeName) {
+  const [sheet, assets] = sheetOf(await bundle(["src/docs/docs.css"]));
+  const cssName = hashed("docs.css", sheet.bytes);
+  files.set(cssName, sheet.bytes);
+  for (const asset of assets) files.set(`assets/${asset.name}`, asset.bytes);
+  const [{ bytes: script }] = await bundle(["src/docs/main.js"], { format: "esm", footer: { js: await swaggerNotices() } });
+  const scriptName = hashed("docs.js", script);
+  files.set(scriptName, script);
+
+  const source = "src/docs/index.html";
+  let html = await readFile(path.join(root, source), "utf8");
+  html = fill(html, "/assets/docs.css", `/${cssName}`, source);
+  html = fill(html, "/assets/docs.js", `/${scriptName}`, source);
+  html = fill(html, "/assets/scheme.js", `/${schemeName}`, source);
+  files.set("docs.html", Buffer.from(html));
+  return ["docs.html", cssName, scriptName];
 }
 
 // The chunks a module imports statically (`import ... from "./chunk-X.js"`), not `import()`.
@@ -150,13 +201,14 @@ async function main() {
   html = fill(html, 'src="assets/scheme.js"', `src="${schemeName}"`);
   html = fill(html, '<script type="module" src="assets/app.js"></script>', [`<script type="module" src="assets/${app.name}"></script>`, ...preload].join("\n"));
   files.set("index.html", Buffer.from(html));
+  const docs = await docsPage(files, sheetOf, schemeName);
 
   await clean(outdir);
   await mkdir(path.join(outdir, "assets"), { recursive: true });
   const names = [...files.keys()].sort();
   for (const name of names) await writeFile(path.join(outdir, name), files.get(name));
   const eager = ["index.html", cssName, schemeName, `assets/${app.name}`, ...preload.map((l) => /href="([^"]+)"/.exec(l)[1])];
-  console.log(`wrote ${names.length} files to ${path.relative(process.cwd(), outdir) || "."}\n  page: ${eager.join(", ")}`);
+  console.log(`wrote ${names.length} files to ${path.relative(process.cwd(), outdir) || "."}\n  page: ${eager.join(", ")}\n  API reference: ${docs.join(", ")}`);
 }
 
 main().catch((err) => {

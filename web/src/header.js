@@ -1,7 +1,7 @@
 // The header: the conversations toggle (save_history), the title (plain text), the description
 // (sanitized Markdown), Copy conversation, Clear, the colour-scheme toggle and, with
-// `server.auth`, Sign out (a plain form: it works without this script's help). `set` changes the
-// title and description in place (live reload).
+// `server.auth`, Sign out and Sign out everywhere (a plain form: it works without this
+// script's help). `set` changes the title and description in place (live reload).
 import { copyText, flashCopied, h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { renderInto } from "./markdown.js";
@@ -20,10 +20,16 @@ export class Header {
       h("span", { class: "cs-tool-text", text: "Clear" }),
     ]);
     this.clear.addEventListener("click", () => onClear());
+    // Two submit buttons of one form: the second sends `everywhere`, ending every session of
+    // this user (other browsers and devices too).
     this.signOut = h("form", { method: "post", action: "logout", class: "cs-sign-out", hidden: true }, [
       h("button", { type: "submit", class: "cs-tool", "aria-label": "Sign out", title: "Sign out" }, [
         icon("signOut"),
         h("span", { class: "cs-tool-text", text: "Sign out" }),
+      ]),
+      h("button", { type: "submit", name: "everywhere", value: "1", class: "cs-tool", "aria-label": "Sign out everywhere", title: "Sign out on every device" }, [
+        icon("signOutAll"),
+        h("span", { class: "cs-tool-text", text: "Everywhere" }),
       ]),
     ]);
     this.start = h("div", { class: "cs-header-start" });
