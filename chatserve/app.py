@@ -61,7 +61,7 @@ def create_app(
     """
     escape_log_lines()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
-    files = FileStore(bot.data_dir(), bot.allowed_paths())
+    files = FileStore(bot.data_dir(), bot.allowed_paths(), bot.config.server.quotas.min_free_disk)
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     server = bot.config.server
     app = LoggedLitestar(

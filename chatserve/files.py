@@ -35,6 +35,11 @@ CHUNK = 1024 * 1024
 MAX_NAME_BYTES = 200
 """The longest file name kept, in UTF-8 bytes (file systems allow 255)."""
 
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Why a write fails when the disk, a disk quota or the system's file size limit is reached."""
+
+REPLY_FILE_NOT_KEPT = "The server is low on disk space: a file of this reply was not kept."
+
 SANDBOXED_HTML = "text/html"
 """The type of a bot-made HTML plot, the one page served as a page, in a sandbox."""
 
@@ -89,9 +94,11 @@ class UploadRefused(Exception):
 class FileStore:
     """The registry of every file this server hands out, by id."""
 
-    def __init__(self, data_dir: Path, allowed_paths: list[Path]) -> None:
+    def __init__(self, data_dir: Path, allowed_paths: list[Path], min_free_disk: int = 0) -> None:
         self.data_dir = data_dir.resolve()  # so a stored path is its file's real path
         self.roots = [self.data_dir, Path(tempfile.gettempdir()), *allowed_paths]
+        self.min_free_disk = min_free_disk
+        """Below this much free space, files of replies are not kept (the reply says so)."""
         self._files: dict[str, StoredFile] = {}
         self._ids: dict[tuple[Version, str | None], str] = {}
         self._copies: dict[Version, Path] = {}
@@ -181,7 +188,7 @@ class FileStore:
             return resolved
         copy = self._copies.get(source)
         if copy is None or not copy.exists():
-            with self._new_folder("files", new_id()) as folder:
+            with self._reply_folder(new_id()) as folder:
                 copy = folder / resolved.name
                 shutil.copyfile(resolved, copy)
             self._copies[source] = copy
@@ -192,11 +199,25 @@ class FileStore:
     ) -> StoredFile:
         """Save bytes the server made for a reply (a rendered plot) and register them."""
         file_id = new_id()
-        with self._new_folder("files", file_id) as folder:
+        with self._reply_folder(file_id) as folder:
             path = folder / name
             path.write_bytes(content)
             stored = StoredFile(file_id, path, name, len(content), owner, sandboxed_html)
             return self._add(stored, _version(path))
+
+    @contextmanager
+    def _reply_folder(self, name: str) -> Iterator[Path]:
+        """A new folder for a file of a reply; with the disk (nearly) full, the reply gets a
+        clear error instead, and the chat goes on."""
+        if free_space(self.data_dir) < self.min_free_disk:
+            raise FileRefused(REPLY_FILE_NOT_KEPT)
+        try:
+            with self._new_folder("files", name) as folder:
+                yield folder
+        except OSError as exc:
+            if exc.errno not in DISK_FULL:
+                raise
+            raise FileRefused(REPLY_FILE_NOT_KEPT) from None
 
     @contextmanager
     def _new_folder(self, kind: str, name: str) -> Iterator[Path]:
@@ -256,9 +277,16 @@ def _disk_full_refused() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if exc.errno not in DISK_FULL:
             raise
         raise UploadRefused(507, "The server's disk is full; try again later.") from None
+
+
+def free_space(folder: Path) -> int:
+    """Bytes free on the disk `folder` is (or will be) on."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
 
 
 def _in_place(path: Path) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 
 from chatserve.auth import client_address
+from chatserve.files import free_space
 from chatserve.ratelimit import RateLimit
 from chatserve.settings import QuotaConfig
 
@@ -120,13 +120,6 @@ class Quotas:
         """`room`, then count `size` bytes: call it right before writing them."""
         self.room(request, folder)
         self.spend(request, size)
-
-
-def free_space(folder: Path) -> int:
-    """Bytes free on the disk `folder` is (or will be) on."""
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return shutil.disk_usage(folder).free
 
 
 def _too_many(what: str, limit: int, unit: str, wait: float) -> HTTPException:

@@ -103,7 +103,8 @@ class QuotaConfig(Settings):
 
     min_free_disk: ByteSize = Field("1GB", validate_default=True)
     """Free space to leave on the disk of the data dir (and of `flagging_dir`): below it,
-    uploads and flags are refused (chats go on). `0` turns the check off."""
+    uploads and flags are refused with 507, and files of replies are not kept (the reply says
+    so); text chats go on. `0` turns the check off."""
 
     @field_validator("client_bytes_per_hour", "bytes_per_hour")
     @classmethod

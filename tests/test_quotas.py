@@ -149,6 +149,48 @@ def test_below_the_disk_floor_nothing_is_written_but_chats_answer(client, tmp_pa
     assert chat.status_code == 200, chat.text
 
 
+FILE_REPLIES = """
+import pathlib
+
+import chatserve
+
+
+class Drawing:
+    def _repr_svg_(self):
+        return "<svg xmlns='http://www.w3.org/2000/svg'/>"
+
+
+def reply(message, history):
+    if message == "copy":
+        path = pathlib.Path(__file__).with_name("notes.txt")
+        path.write_text("notes")
+        return (str(path),)
+    if message == "plot":
+        return chatserve.Plot(Drawing())
+    return "just text"
+"""
+
+
+def test_below_the_disk_floor_reply_files_are_not_kept_but_chats_go_on(
+    client, tmp_path: Path
+) -> None:
+    free = shutil.disk_usage(tmp_path).free
+    http = client(
+        f"fn: bot.py:reply\nserver: {{quotas: {{min_free_disk: {2 * free + 10**12}}}}}\n",
+        bot_py=FILE_REPLIES,
+    )
+    for message in ("copy", "plot"):
+        answer = http.post("/api/chat", json={"message": message})
+        assert answer.status_code == 422
+        assert answer.json()["error"]["message"] == (
+            "The server is low on disk space: a file of this reply was not kept."
+        )
+    assert not (tmp_path / ".chatserve" / "files").exists()
+    assert http.post("/api/chat", json={"message": "text"}).json()["messages"][0]["content"] == (
+        "just text"
+    )
+
+
 def test_a_client_is_an_address_and_ipv6_counts_by_its_64_network() -> None:
     def key(host: str) -> str:
         return client_key(Request({"type": "http", "client": (host, 5000), "headers": []}))
