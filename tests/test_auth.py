@@ -537,7 +537,7 @@ def test_signing_out_everywhere_in_a_browser(write_config, live_server, new_page
     phone.screenshot(path=tmp_path / "header-phone.png")
     everywhere.click()
     expect(laptop).to_have_url(f"{server.url}/login")
-    phone.reload()  # the phone's next request
+    send(phone, "still there?")  # the phone's next request, from the open page
     expect(phone).to_have_url(f"{server.url}/login")
     sign_in_page(phone, server.url)
     send(phone, "back")

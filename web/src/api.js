@@ -23,7 +23,10 @@ export async function streamChat(url, { message, history, inputs = [] }, { signa
     if (signal.aborted) throw err;
     throw new ChatError("Could not reach the server. Check your connection and try again.");
   }
-  if (!response.ok) throw new ChatError(await errorMessage(response));
+  if (!response.ok) {
+    signInIfSessionEnded(response.status);
+    throw new ChatError(await errorMessage(response));
+  }
 
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("text/event-stream")) {
@@ -58,6 +61,16 @@ export async function streamChat(url, { message, history, inputs = [] }, { signa
   }
   dispatch(parser.push(decoder.decode()));
   dispatch(parser.end());
+}
+
+/**
+ * With `server.auth`, a 401 means this page's session has ended (signed out here or everywhere,
+ * expired): the login page, which brings the reader back. The saved conversations stay.
+ */
+export function signInIfSessionEnded(status) {
+  if (status !== 401) return false;
+  window.location.assign("login");
+  return true;
 }
 
 async function errorMessage(response) {

@@ -3,7 +3,7 @@
 // turn's final messages when it is done. Retry, Undo and Edit cut the rounds and run again;
 // feedback goes to the flag endpoint; `save_history` keeps conversations in the browser. A new
 // config (live reload) is applied in place.
-import { ChatError, streamChat } from "./api.js";
+import { ChatError, signInIfSessionEnded, streamChat } from "./api.js";
 import { Composer } from "./composer.js";
 import { focusVisible, h, syncChildren } from "./dom.js";
 import { EmptyState, normalizeExamples } from "./examples.js";
@@ -457,7 +457,10 @@ export function mountChat(root, initial) {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const response = await fetch(flagUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin" });
-        if (!response.ok) return false;
+        if (!response.ok) {
+          signInIfSessionEnded(response.status);
+          return false;
+        }
         turn.flag = option;
         return true;
       } catch {

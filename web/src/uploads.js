@@ -1,6 +1,7 @@
 // Files attached to the next message: checked (type, size), uploaded at once to POST api/upload
 // with progress, shown as removable chips. Files come from the attach button, drag-and-drop
 // anywhere on the page, or paste.
+import { signInIfSessionEnded } from "./api.js";
 import { h } from "./dom.js";
 import { fileName, formatSize, mediaKind, safeUrl } from "./files.js";
 import { icon } from "./icons.js";
@@ -26,6 +27,7 @@ function accepted(file, types) {
 }
 
 function uploadError(xhr, name) {
+  signInIfSessionEnded(xhr.status);
   try {
     const message = JSON.parse(xhr.responseText)?.error?.message;
     if (typeof message === "string" && message) return `${name}: ${message}`;
