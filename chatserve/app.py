@@ -231,7 +231,7 @@ async def index(request: Request[Any, Any, State]) -> Response[bytes]:
     served = request.app.state.holder.current
     response = _send(request, served.page, {"Content-Security-Policy": served.csp})
     if client_id(request) is None:
-        response.set_cookie(new_client_cookie(request.scope.get("root_path") or "/"))
+        response.set_cookie(new_client_cookie(request))
     return response
 
 

@@ -31,6 +31,14 @@ def client_id(request: Request[Any, Any, Any]) -> str | None:
     return value if value and _VALID.match(value) else None
 
 
-def new_client_cookie(path: str) -> Cookie:
-    """A new browser id, for the pages under `path` (the root path behind a proxy)."""
-    return Cookie(key=COOKIE, value=new_id(), httponly=True, samesite="lax", path=path)
+def new_client_cookie(request: Request[Any, Any, Any]) -> Cookie:
+    """A new browser id, for the pages under the root path; sent only over https when the
+    page came over https (the id is as good as the files it owns)."""
+    return Cookie(
+        key=COOKIE,
+        value=new_id(),
+        httponly=True,
+        samesite="lax",
+        path=request.scope.get("root_path") or "/",
+        secure=request.url.scheme == "https",
+    )

@@ -209,6 +209,17 @@ def test_behind_a_proxy_that_ends_tls_the_origin_is_https(client) -> None:
     assert http.post("/api/chat", json={"message": "x"}, headers=with_port).status_code == 200
 
 
+def test_the_client_cookie_is_secure_when_the_page_came_over_https(client) -> None:
+    http = client(PROXIED)
+    plain = http.get("/", headers={"X-Forwarded-Host": "bot.example.com"})
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    http.cookies.clear()
+    tls = http.get(
+        "/", headers={"X-Forwarded-Host": "bot.example.com", "X-Forwarded-Proto": "https"}
+    )
+    assert "; secure" in tls.headers["set-cookie"].lower()
+
+
 SLOW = ECHO + "server: {read_timeout: 1}\n"
 
 
