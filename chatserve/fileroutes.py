@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio.to_thread
 from anyio import AsyncFile
@@ -16,7 +16,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import File
+from litestar.response.file import create_etag_for_file
 
+from chatserve.byteranges import Unsatisfiable, byte_range
 from chatserve.clients import owner_of
 from chatserve.files import FileStore, UploadRefused
 from chatserve.quotas import Quotas
@@ -38,11 +40,42 @@ SANDBOXED_HTML_CSP = (
 class _NoFollowFileSystem(BaseLocalFileSystem):
     """Opens files without following a symlink in their last part (`O_NOFOLLOW`): a link
     swapped in after `FileStore.get` checked the path fails the response, never serves its
-    target."""
+    target. With `part` (first and last byte), files are that part of themselves."""
+
+    def __init__(self, part: tuple[int, int] | None = None) -> None:
+        self.part = part
+
+    async def info(self, path: Any, **kwargs: Any) -> Any:
+        info = await super().info(path, **kwargs)
+        if self.part is None:
+            return info
+        first, last = self.part
+        return {**info, "size": last - first + 1}
 
     async def open(self, file: Any, mode: str, buffering: int = -1) -> AsyncFile[Any]:
         fd = await anyio.to_thread.run_sync(os.open, file, os.O_RDONLY | os.O_NOFOLLOW)
-        return AsyncFile(os.fdopen(fd, mode, buffering))
+        opened = os.fdopen(fd, mode, buffering)
+        if self.part is None:
+            return AsyncFile(opened)
+        first, last = self.part
+        opened.seek(first)
+        return AsyncFile(_Part(opened, last - first + 1))
+
+
+class _Part:
+    """At most `length` bytes of a file, from where it stands."""
+
+    def __init__(self, file: BinaryIO, length: int) -> None:
+        self.file = file
+        self.left = length
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
 
 
 NO_FOLLOW = _NoFollowFileSystem()
@@ -106,22 +139,51 @@ async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
 @get(
     "/api/files/{file_id:str}",
     summary="A file",
-    description="An upload or a file the bot returned, by id.",
+    description=(
+        "An upload or a file the bot returned, by id. One `Range: bytes=...` is answered with "
+        "206 and that part (416 when it starts past the end; `If-Range` with the file's ETag); "
+        "other ranges get the whole file."
+    ),
 )
 async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) -> File:
     found = request.app.state.holder.files.get(file_id, owner_of(request))
     if found is None:
         raise NotFoundException("No such file.")
+    headers = {
+        "content-security-policy": SANDBOXED_HTML_CSP if found.sandboxed_html else USER_CONTENT_CSP,
+        "cache-control": "private, max-age=3600",
+        "accept-ranges": "bytes",
+    }
+    stat = found.path.stat()
+    etag = create_etag_for_file(found.path, stat.st_mtime, stat.st_size)
+    part = _requested_part(request, stat.st_size, etag)
+    if part is not None:
+        first, last = part
+        headers |= {"content-range": f"bytes {first}-{last}/{stat.st_size}", "etag": etag}
     return File(
         found.path,
         filename=found.name,
         media_type=found.mime_type,
         content_disposition_type="inline" if found.inline else "attachment",
-        file_system=NO_FOLLOW,
-        headers={
-            "Content-Security-Policy": SANDBOXED_HTML_CSP
-            if found.sandboxed_html
-            else USER_CONTENT_CSP,
-            "Cache-Control": "private, max-age=3600",
-        },
+        file_system=NO_FOLLOW if part is None else _NoFollowFileSystem(part),
+        status_code=200 if part is None else 206,
+        headers=headers,
     )
+
+
+def _requested_part(
+    request: Request[Any, Any, Any], size: int, etag: str
+) -> tuple[int, int] | None:
+    """The part of the file a `Range` header asks for; None for all of it (no range, or an
+    `If-Range` for another version of the file)."""
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range != etag:
+        return None
+    try:
+        return byte_range(request.headers.get("range"), size)
+    except Unsatisfiable:
+        raise HTTPException(
+            status_code=416,
+            detail=f"The requested range is outside the file ({size:,} bytes).",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from None

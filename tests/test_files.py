@@ -10,7 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import parse_sse, run_async
+from hypothesis import given
+from hypothesis import strategies as st
 
+from chatserve.byteranges import Unsatisfiable, byte_range
 from chatserve.clients import COOKIE
 from chatserve.fileroutes import NO_FOLLOW
 from chatserve.files import MAX_NAME_BYTES
@@ -346,3 +349,80 @@ def test_count_images_seed_semantics(files_client) -> None:
         "/api/chat", json={"message": {"text": "more", "files": [ids[1]]}, "history": history}
     )
     assert response.json()["messages"][0]["content"] == "1 now, 2 in all"
+
+
+DIGITS = bytes(range(48, 58)) * 100  # 1,000 bytes: "0123456789" over and over
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=990-", 990, 999),
+        ("bytes=-5", 995, 999),
+        ("bytes=500-99999", 500, 999),  # clipped to the file
+        ("bytes=-5000", 0, 999),
+        (" bytes=3-3 ", 3, 3),
+    ],
+)
+def test_a_range_of_a_file_is_served_as_206(files_client, header: str, first: int, last: int):
+    http = files_client()
+    file_id = uploaded_id(http, name="clip.mp4", content=DIGITS, mime="video/mp4")
+    whole = http.get(f"/api/files/{file_id}")
+    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes"
+    part = http.get(f"/api/files/{file_id}", headers={"Range": header})
+    assert part.status_code == 206
+    assert part.content == DIGITS[first : last + 1]
+    assert part.headers["content-range"] == f"bytes {first}-{last}/1000"
+    assert part.headers["content-length"] == str(last - first + 1)
+    assert part.headers["etag"] == whole.headers["etag"]
+    assert part.headers["content-type"] == "video/mp4"
+    assert part.headers["content-security-policy"] == whole.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=5-3", "bytes=0-1,5-6", "items=0-9", "bytes=x-9", "bytes=-", "bytes=²-9"]
+)
+def test_ranges_chatserve_does_not_serve_get_the_whole_file(files_client, header: str) -> None:
+    http = files_client()
+    file_id = uploaded_id(http, name="clip.mp4", content=DIGITS, mime="video/mp4")
+    response = http.get(f"/api/files/{file_id}", headers={"Range": header.encode()})
+    assert response.status_code == 200
+    assert response.content == DIGITS
+
+
+def test_a_range_past_the_end_is_416(files_client) -> None:
+    http = files_client()
+    file_id = uploaded_id(http, name="clip.mp4", content=DIGITS, mime="video/mp4")
+    for header in ("bytes=1000-", "bytes=-0"):
+        response = http.get(f"/api/files/{file_id}", headers={"Range": header})
+        assert response.status_code == 416
+        assert response.headers["content-range"] == "bytes */1000"
+        assert response.json()["error"]["message"] == (
+            "The requested range is outside the file (1,000 bytes)."
+        )
+
+
+def test_if_range_serves_the_part_only_of_the_same_version(files_client) -> None:
+    http = files_client()
+    file_id = uploaded_id(http, name="clip.mp4", content=DIGITS, mime="video/mp4")
+    etag = http.get(f"/api/files/{file_id}").headers["etag"]
+    same = http.get(f"/api/files/{file_id}", headers={"Range": "bytes=0-1", "If-Range": etag})
+    assert same.status_code == 206 and same.content == b"01"
+    other = {"Range": "bytes=0-1", "If-Range": '"another-version"'}
+    changed = http.get(f"/api/files/{file_id}", headers=other)
+    assert changed.status_code == 200 and changed.content == DIGITS
+
+
+@given(
+    header=st.from_regex(r"bytes=[0-9]{0,5}-[0-9]{0,5}", fullmatch=True),
+    size=st.integers(0, 20_000),
+)
+def test_a_parsed_range_always_lies_within_the_file(header: str, size: int) -> None:
+    try:
+        part = byte_range(header, size)
+    except Unsatisfiable:
+        return
+    if part is not None:
+        first, last = part
+        assert 0 <= first <= last < size
