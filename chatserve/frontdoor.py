@@ -101,7 +101,8 @@ def _in_time(receive: Receive, seconds: float) -> Receive:
             message = await asyncio.wait_for(receive(), seconds)
         except TimeoutError:
             raise ClientTooSlow(
-                detail=f"The request body stopped arriving (nothing for {seconds:g} s)."
+                detail=f"The request body stopped arriving (nothing for {seconds:g} s).",
+                headers={"Connection": "close"},  # the rest of the body can never be read
             ) from None
         body_pending = message["type"] == "http.request" and message.get("more_body", False)
         return message

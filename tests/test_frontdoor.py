@@ -275,6 +275,7 @@ def test_a_body_that_stops_arriving_gets_408(write_config, live_server) -> None:
         sock.sendall(head + b'Content-Length: 100\r\n\r\n{"message": ')
         answer = _read_all(sock).decode()
     assert answer.startswith("HTTP/1.1 408"), answer
+    assert "\r\nconnection: close\r\n" in answer.lower()  # _read_all saw it closed
     assert "The request body stopped arriving (nothing for 1 s)." in answer
     # A client that keeps sending is not cut off, however long the whole body takes.
     body = b'{"message": "' + b"x" * 20 + b'"}'
