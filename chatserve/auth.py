@@ -24,6 +24,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.response import Redirect
 
+from chatserve.digests import sha256_hex
 from chatserve.passwords import COST, UpgradedHashes, check_password, needs_rehash
 from chatserve.sessions import Sessions, SessionStore, session_key
 from chatserve.settings import AuthConfig, User
@@ -63,8 +64,7 @@ class Auth:
         the address (or this user name from it) has used up its attempts, or when the process
         is checking as many passwords as it may."""
         # A digest: the counts' memory stays small whatever length of name a client sends.
-        pair = hashlib.sha256(f"{username}\0{address}".encode(errors="surrogatepass"))
-        keys = {"user": pair.hexdigest(), "address": address}
+        keys = {"user": sha256_hex(f"{username}\0{address}"), "address": address}
         wait = self.throttle.take(**keys)
         if wait:
             raise too_many_attempts(wait)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
 import inspect
 import logging
 import os
@@ -28,6 +27,7 @@ import msgspec
 
 from chatserve.bot import Bot
 from chatserve.checks import example_message
+from chatserve.digests import file_sha256, sha256_hex
 from chatserve.errors import Error
 from chatserve.files import FileStore, new_id
 from chatserve.messages import Replies, file_refs
@@ -236,9 +236,9 @@ def _examples(bot: Bot) -> Iterator[Example]:
         if not config.multimodal:
             message = written.text
         inputs = bot.check_inputs(example[1:] if isinstance(example, list) else [])
-        contents = [_file_digest(Path(path)) for path in paths]
+        contents = [file_sha256(Path(path)) for path in paths]
         identity = [context, written.text, contents, inputs]
-        key = hashlib.sha256(msgspec.json.encode(identity)).hexdigest()[:32]
+        key = sha256_hex(msgspec.json.encode(identity))[:32]
         yield Example(index, message, inputs, key, written.text or ", ".join(written.files))
 
 
@@ -249,14 +249,9 @@ def _call_key(message: Any, inputs: list[Any]) -> bytes:
 def _source_digest(bot: Bot) -> str:
     """The chat function's module source (any edit to it counts), else its qualified name."""
     try:
-        return _file_digest(Path(inspect.getsourcefile(bot.fn) or ""))
+        return file_sha256(Path(inspect.getsourcefile(bot.fn) or ""))
     except (OSError, TypeError):
         return getattr(bot.fn, "__qualname__", repr(bot.fn))
-
-
-def _file_digest(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _with_files_copied(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from litestar.params import JSONBody
 
 from chatserve.bot import Bot, flagging_dir
 from chatserve.clients import owner_of
+from chatserve.digests import sha256_hex
 from chatserve.files import FileStore, new_id
 from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
@@ -132,7 +132,7 @@ def _reply_end(history: list[Message], index: int) -> int:
 
 def _anonymized(owner: str | None) -> str | None:
     """The browser's id hashed: it groups a client's flags without handing out its cookie."""
-    return hashlib.sha256(owner.encode()).hexdigest()[:16] if owner else None
+    return sha256_hex(owner)[:16] if owner else None
 
 
 def _keep_files(

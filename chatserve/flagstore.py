@@ -12,7 +12,6 @@ so the flags stay complete after `delete_cache` removes the originals.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from chatserve.digests import file_sha256
 
 DATABASE = "flags.sqlite3"
 OPENING = ".flags.lock"
@@ -127,7 +128,7 @@ class FlagStore:
     ) -> dict[str, Any]:
         """Copy a file into the store (once per content); its description for the flag.
         `copied` (a quota) is told the size of each copy made."""
-        digest = _sha256(source)
+        digest = file_sha256(source)
         kept = self.folder / FILES / digest / name
         if not kept.exists():
             kept.parent.mkdir(parents=True, exist_ok=True)
@@ -207,11 +208,6 @@ def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 class FlagStores:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatserve.digests import sha256_hex
 from chatserve.statefiles import write_file
 
 _NUMBER = r"(0|[1-9][0-9]{0,9})"
@@ -156,7 +157,7 @@ class UpgradedHashes:
         write_file(self._path(stored), hash_password(password).encode())
 
     def _path(self, stored: str) -> Path:
-        return self.folder / hashlib.sha256(stored.encode()).hexdigest()
+        return self.folder / sha256_hex(stored)
 
 
 def _scrypt(password: str, salt: bytes, cost: Cost) -> bytes:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatserve.digests import sha256_hex
 from chatserve.settings import User
 from chatserve.statefiles import create_file, write_file
 
@@ -74,7 +75,7 @@ class SessionStore:
         return (self.revoked / f"{expiry}.{session_id}").exists()
 
     def _generation_file(self, username: str) -> Path:
-        return self.generations / hashlib.sha256(username.encode()).hexdigest()
+        return self.generations / sha256_hex(username)
 
 
 def session_key(data_dir: Path) -> bytes:

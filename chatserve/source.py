@@ -8,7 +8,6 @@ instead of silent surprises.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from chatserve.digests import sha256_hex
 from chatserve.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -155,7 +155,7 @@ def read(path: Path, display_name: str | None = None) -> tuple[Any, Source, list
 
 def parse(text: str, source: Source) -> tuple[Any, Source, list[Problem]]:
     """Parse YAML text into plain Python values, filling `source.positions` and `.scalars`."""
-    source.digest = hashlib.sha256(text.encode()).hexdigest()
+    source.digest = sha256_hex(text)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

@@ -7,7 +7,6 @@ already has the title, theme and config without another request.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import html
 import json
 import mimetypes
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chatserve.digests import sha256_hex
 from chatserve.paths import web_dir
 
 HEAD_MARKER = "<!--chatserve:head-->"
@@ -33,7 +33,7 @@ class Asset:
     def of(cls, body: bytes, media_type: str) -> Asset:
         # mtime=0 keeps the compressed bytes (and so the ETag) reproducible.
         gzipped = gzip.compress(body, compresslevel=9, mtime=0)
-        return cls(body, gzipped, media_type, f'"{hashlib.sha256(body).hexdigest()[:16]}"')
+        return cls(body, gzipped, media_type, f'"{sha256_hex(body)[:16]}"')
 
 
 class WebUI:
