@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
+from chatserve.configmodel import ConfigModel
 from chatserve.inputs import Accordion, AdditionalInput
 from chatserve.outputs import AdditionalOutput
 from chatserve.settings import ServerConfig, web_origin
@@ -27,13 +28,7 @@ CssLength = Annotated[
 ]
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
-
-
-class LatexDelimiter(Model):
+class LatexDelimiter(ConfigModel):
     """A pair of delimiters around math."""
 
     left: str = Field(min_length=1)
@@ -44,7 +39,7 @@ class LatexDelimiter(Model):
     """`true` typesets the math as a block of its own, `false` inline."""
 
 
-class ChatbotConfig(Model):
+class ChatbotConfig(ConfigModel):
     """Settings of the message list (Gradio's `gr.Chatbot`)."""
 
     placeholder: str | None = None
@@ -115,7 +110,7 @@ class ChatbotConfig(Model):
         return value
 
 
-class TextboxConfig(Model):
+class TextboxConfig(ConfigModel):
     """Settings of the message box (Gradio's `gr.Textbox`)."""
 
     placeholder: str | None = None
@@ -169,7 +164,7 @@ class TextboxConfig(Model):
 FILE_KINDS = ("image", "audio", "video", "text")
 
 
-class ExampleMessage(Model):
+class ExampleMessage(ConfigModel):
     """A multimodal example: text and files (paths relative to the config file)."""
 
     text: str = ""
@@ -179,7 +174,7 @@ class ExampleMessage(Model):
     """Files sent with the example, relative to the config file."""
 
 
-class Config(Model):
+class Config(ConfigModel):
     """A chatserve bot: the chat function and everything its web app shows."""
 
     version: Literal[1] = 1

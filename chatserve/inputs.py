@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from chatserve.configmodel import ConfigModel
 
 Scalar = str | int | float | bool
 Choice = Scalar | list[Scalar]
@@ -16,11 +18,7 @@ class InvalidInput(ValueError):
     """A value does not match its input's declaration."""
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
-
+class _Input(ConfigModel):
     label: str | None = None
     """Shown above the control. Default: the chat function's parameter name."""
 
@@ -199,11 +197,7 @@ AdditionalInput = Annotated[
 INPUT_TYPES = ("textbox", "number", "slider", "checkbox", "dropdown", "radio", "checkboxgroup")
 
 
-class Accordion(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
-
+class Accordion(ConfigModel):
     label: str = "Additional inputs"
     """The accordion's title."""
     open: bool = False

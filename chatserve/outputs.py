@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from chatserve.configmodel import ConfigModel
 
 OUTPUT_TYPES = ("markdown", "code", "json", "html", "image")
 
 
-class AdditionalOutput(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
-
+class AdditionalOutput(ConfigModel):
     type: Literal[OUTPUT_TYPES]  # type: ignore[valid-type]
     """What the panel shows: `markdown`, `code`, `json`, `html` (sanitized) or `image`."""
 

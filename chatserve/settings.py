@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from chatserve.configmodel import ConfigModel
 from chatserve.hosts import host_pattern
 from chatserve.passwords import is_hash, parse_hash
 from chatserve.sizes import ByteSize, parse_size
@@ -26,8 +27,8 @@ def web_origin(origin: str) -> str:
     return origin
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+class Settings(ConfigModel):
+    model_config = ConfigDict(strict=False)  # `${VAR}` makes every value here a string
 
 
 class User(Settings):

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from chatserve.configmodel import ConfigModel
 
 THEMES = ("default", "soft", "ocean", "citrus", "glass", "monochrome", "origin", "base")
 
@@ -22,11 +24,7 @@ _LIGHT = "html:root[data-theme][data-color-scheme]"
 _DARK = 'html:root[data-theme][data-color-scheme="dark"]'
 
 
-class Colors(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
-
+class Colors(ConfigModel):
     light: str
     """The colour in light mode."""
     dark: str
@@ -39,12 +37,8 @@ Color = Annotated[
 ]
 
 
-class CustomTheme(BaseModel):
+class CustomTheme(ConfigModel):
     """A built-in theme with some of its colours, fonts and corners changed."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
 
     base: Literal[THEMES] = "default"  # type: ignore[valid-type]
     """The built-in theme to start from."""
