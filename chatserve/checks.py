@@ -22,20 +22,7 @@ def config_problems(config: Config, folder: Path) -> list[Problem]:
 
 def _file_problems(config: Config, folder: Path) -> Iterator[Problem]:
     source = config.source
-    named: list[tuple[tuple[str | int, ...], str]] = [
-        *((("css_paths", i), name) for i, name in enumerate(config.css_paths)),
-        *((("head_paths", i), name) for i, name in enumerate(config.head_paths)),
-        *(
-            (("chatbot", "avatar_images", i), name)
-            for i, name in enumerate(config.chatbot.avatar_images or ())
-            if name and not is_url(name)
-        ),
-        *(
-            (("example_icons", i), name)
-            for i, name in enumerate(config.example_icons or ())
-            if not is_url(name)
-        ),
-    ]
+    named = config.named_files()
     for where, name in named:
         problem = _file_problem(folder, name, config)
         if problem:
@@ -45,10 +32,6 @@ def _file_problems(config: Config, folder: Path) -> Iterator[Problem]:
         given = getattr(config, key)
         if given is not None and len(given) != count:
             yield source.problem((key,), f"needs one entry per example ({count}), got {len(given)}")
-
-
-def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
 
 
 def example_message(example: Any) -> ExampleMessage:

@@ -16,7 +16,7 @@ from chatserve.inputs import Accordion, AdditionalInput
 from chatserve.outputs import AdditionalOutput
 from chatserve.settings import ServerConfig, web_origin
 from chatserve.sizes import ByteSize, parse_size
-from chatserve.source import Source
+from chatserve.source import Key, Source
 from chatserve.theme import THEMES, CustomTheme
 
 _CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(px|em|rem|vh|vw|dvh|svh|lvh|%))$")
@@ -26,6 +26,11 @@ CssLength = Annotated[
     int | str,
     Field(json_schema_extra={"pattern": _CSS_LENGTH.pattern}),
 ]
+
+
+def is_url(value: str) -> bool:
+    """Whether a config value names a web address rather than a file beside the config."""
+    return value.startswith(("http://", "https://"))
 
 
 class LatexDelimiter(ConfigModel):
@@ -368,6 +373,26 @@ class Config(ConfigModel):
                 f'{value!r} must be in format "<module>:<function>" or "<file.py>:<function>"'
             )
         return value
+
+    def named_files(self) -> list[tuple[Key, str]]:
+        """The local files the page is made with (`css_paths`, `head_paths`, avatar images,
+        example icons; URLs left out), each with its key: the checks look for them, the
+        watcher reloads when they change."""
+        avatars = self.chatbot.avatar_images or ()
+        return [
+            *((("css_paths", i), name) for i, name in enumerate(self.css_paths)),
+            *((("head_paths", i), name) for i, name in enumerate(self.head_paths)),
+            *(
+                (("chatbot", "avatar_images", i), name)
+                for i, name in enumerate(avatars)
+                if name and not is_url(name)
+            ),
+            *(
+                (("example_icons", i), name)
+                for i, name in enumerate(self.example_icons or ())
+                if not is_url(name)
+            ),
+        ]
 
     @property
     def source(self) -> Source:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chatserve.bot import Bot
-from chatserve.checks import example_message, is_url
+from chatserve.checks import example_message
+from chatserve.config import is_url
 from chatserve.files import FileStore
 from chatserve.theme import CustomTheme
 

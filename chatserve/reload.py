@@ -16,7 +16,6 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from chatserve.bot import Bot, load
-from chatserve.checks import is_url
 from chatserve.errors import ConfigError, Problem
 from chatserve.holder import BotHolder
 
@@ -48,14 +47,7 @@ class Reloader:
     def named_files(self) -> set[Path]:
         """Files the current config reads: `css_paths`, `head_paths`, avatars, example icons."""
         bot = self.holder.current.bot
-        config = bot.config
-        names = [
-            *config.css_paths,
-            *config.head_paths,
-            *(name for name in config.chatbot.avatar_images or () if name),
-            *(config.example_icons or ()),
-        ]
-        return {(bot.folder / name).resolve() for name in names if not is_url(name)}
+        return {(bot.folder / name).resolve() for _, name in bot.config.named_files()}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reload on every relevant change until `stop` is set."""
