@@ -18,24 +18,18 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-import chatserve
 from chatserve.bot import Bot
 from chatserve.clients import owner_of
-from chatserve.errors import Error
 from chatserve.examplecache import Answer, Example, ExampleCache
-from chatserve.files import FileRefused
-from chatserve.history import History, UnknownFile
-from chatserve.inputs import InvalidInput
-from chatserve.messages import Message, Replies, ReplyError, changes
+from chatserve.messages import Message, changes
 from chatserve.openapi import ChatOperation
-from chatserve.queue import QueueFull, Ticket
-from chatserve.request import from_http
-from chatserve.runner import Run
+from chatserve.queue import QueueFull
+from chatserve.sse import STREAM_HEADERS, sse
+from chatserve.turn import Refused, Turn, arguments, caller, failure_message
 from chatserve.wire import (
     ChatRequest,
     ChatResponse,
     ErrorResponse,
-    MultimodalMessage,
     check_limits,
 )
 
@@ -50,10 +44,6 @@ CACHE_HEADER = "Chatserve-Cache"
 
 Keep = Callable[[list[Any], list[Any]], Awaitable[None]]
 """Called with a turn's final messages and outputs when it ends well."""
-
-GENERIC_FAILURE = "Something went wrong while answering. The server log has the details."
-
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 DESCRIPTION = """\
 Sends the user's message, the history and the additional inputs' values to the chat function
@@ -79,18 +69,6 @@ With `cache_examples`, an example sent with an empty history is answered from th
 (header `Chatserve-Cache: hit`; a generator's reply is replayed as a quick stream) or computed
 and cached (`Chatserve-Cache: miss`).
 """
-
-
-class ChatFailed(HTTPException):
-    """A `chatserve.Error` from the chat function, answered as JSON."""
-
-    status_code = 422
-
-
-def chat_request(request: Request[Any, Any, Any]) -> chatserve.Request:
-    """What the chat function may see of `request` (a `chatserve.Request` parameter)."""
-    client = request.client.host if request.client else None
-    return from_http(request.scope.get("user"), client, request.headers)
 
 
 def chat_path(api_name: str | Literal[False]) -> str:
@@ -124,18 +102,13 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
     owner = owner_of(request)
     text = data.message if isinstance(data.message, str) else data.message.text
     check_limits(data.history, data.inputs, text)
-    history = History(state.holder.files, owner)
+    history = [msgspec.to_builtins(message) for message in data.history]
     try:
-        message = message_argument(bot, data.message, history)
-        past = [msgspec.to_builtins(m) for m in data.history]
-        past = (
-            history.pairs(past) if bot.config.chatbot.type == "tuples" else history.messages(past)
-        )
-        inputs = bot.check_inputs(data.inputs)
-    except (UnknownFile, InvalidInput) as exc:
+        args = arguments(bot, state.holder.files, owner, data.message, history, data.inputs)
+    except Refused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     cache = served.examples
-    example = cache.match(message, inputs) if cache and not data.history else None
+    example = cache.match(args.message, args.inputs) if cache and not data.history else None
     keep: Keep | None = None
     if example is not None:
         answer = cache.answer(example)
@@ -146,17 +119,20 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
         ticket = state.holder.line.join()
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
-
-    def start() -> Run:
-        fn = bot.fn_for(chat_request(request))
-        return Run(fn, bot.kind, (message, past, *inputs), state.executor)
-
-    replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
+    turn = Turn(
+        bot,
+        args,
+        state.executor,
+        files=state.holder.files,
+        owner=owner,
+        caller=caller(request),
+        ticket=ticket,
+    )
     headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
-        turn = _events(ticket, start, replies, bot.config.fn, keep)
-        return Stream(turn, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
-    response = await _answer(ticket, start, replies, bot.config.fn, keep)
+        events = _events(turn, keep)
+        return Stream(events, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
+    response = await _answer(turn, keep)
     response.headers.update(headers)
     return response
 
@@ -177,11 +153,11 @@ async def _replay(answer: Answer) -> AsyncIterator[bytes]:
     for frame in answer.frames():
         if sent:
             await asyncio.sleep(FLUSH_INTERVAL)
-        yield b"".join(_event(name, data) for name, data in changes(sent, frame))
+        yield b"".join(sse(data, name) for name, data in changes(sent, frame))
         sent = frame
     if answer.outputs:
-        yield _event("outputs", answer.outputs)
-    yield _event("done", {"messages": answer.messages, "outputs": answer.outputs})
+        yield sse(answer.outputs, "outputs")
+    yield sse({"messages": answer.messages, "outputs": answer.outputs}, "done")
 
 
 async def _keep_answer(
@@ -198,90 +174,43 @@ async def _keep_answer(
         logger.warning("The answer to example %d was not cached: %s", example.index + 1, exc)
 
 
-def message_argument(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
-    """The `message` argument: a string, or `{"text", "files": [paths]}` for multimodal bots."""
-    if not bot.config.multimodal:
-        if not isinstance(message, str):
-            raise InvalidInput("This bot takes text messages; send `message` as a string.")
-        return message
-    if isinstance(message, str):
-        return {"text": message, "files": []}
-    if bot.config.textbox.file_count == "single" and len(message.files) > 1:
-        raise InvalidInput(f"This bot takes one file per message, got {len(message.files)}.")
-    return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
-
-
-async def _answer(
-    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str, keep: Keep | None
-) -> Response[Any]:
-    run = None
+async def _answer(turn: Turn, keep: Keep | None) -> Response[Any]:
     try:
-        await ticket.wait()
-        run = start()
-        response, outputs = replies.split(await run.result())
-        body = {"messages": replies.messages(response), "outputs": outputs or []}
+        reply = await turn.final()
+        body = {"messages": reply.messages, "outputs": reply.outputs or []}
         if keep is not None:
             await keep(body["messages"], body["outputs"])
-    except Error as exc:
-        _log_refusal(exc)
-        raise ChatFailed(detail=exc.message) from None
-    except Exception:
-        logger.exception("The chat function %s failed", fn_name)
-        raise HTTPException(status_code=500, detail=GENERIC_FAILURE) from None
-    finally:
-        if run is not None:
-            run.stop()
-        ticket.release()
+    except Exception as exc:
+        readable, message = failure_message(exc, turn.bot.config.fn)
+        # A `chatserve.Error` (or a reply chatserve refused) is the client's to read: 422.
+        raise HTTPException(status_code=422 if readable else 500, detail=message) from None
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
-async def _events(
-    ticket: Ticket, start: Callable[[], Run], replies: Replies, fn_name: str, keep: Keep | None
-) -> AsyncIterator[bytes]:
+async def _events(turn: Turn, keep: Keep | None) -> AsyncIterator[bytes]:
     """The stream of one turn: place in line, changes as they come, `error`, then `done`.
 
-    A disconnect (the Stop button) cancels or closes this generator; `finally` stops the run
-    and gives its slot to the next chat in line.
+    A disconnect (the Stop button) cancels or closes this generator; the turn then stops the
+    chat function and gives its slot to the next chat in line.
     """
-    run = None
     sent: list[Message] = []
-    outputs: list[Any] = [None] * len(replies.outputs)
+    outputs: list[Any] = [None] * len(turn.replies.outputs)
     try:
         try:
-            async for position in ticket.positions():
-                yield _event("queue", {"position": position})
-            run = start()
-            async for reply in run.updates():
-                response, new_outputs = replies.split(reply)
-                messages = replies.messages(response)
-                chunk = b"".join(_event(name, data) for name, data in changes(sent, messages))
-                sent = messages
-                if new_outputs is not None and new_outputs != outputs:
-                    outputs = new_outputs
-                    chunk += _event("outputs", outputs)
+            async for position in turn.positions():
+                yield sse({"position": position}, "queue")
+            async for reply in turn.updates(settle=FLUSH_INTERVAL):
+                chunk = b"".join(sse(data, name) for name, data in changes(sent, reply.messages))
+                sent = reply.messages
+                if reply.outputs is not None and reply.outputs != outputs:
+                    outputs = reply.outputs
+                    chunk += sse(outputs, "outputs")
                 if chunk:
                     yield chunk
-                    await run.settle(FLUSH_INTERVAL)
             if keep is not None:
                 await keep(sent, outputs)
-        except Error as exc:
-            _log_refusal(exc)
-            yield _event("error", {"message": exc.message})
-        except Exception:
-            logger.exception("The chat function %s failed", fn_name)
-            yield _event("error", {"message": GENERIC_FAILURE})
-        yield _event("done", {"messages": sent, "outputs": outputs})
+        except Exception as exc:
+            yield sse({"message": failure_message(exc, turn.bot.config.fn)[1]}, "error")
+        yield sse({"messages": sent, "outputs": outputs}, "done")
     finally:
-        if run is not None:
-            run.stop()
-        ticket.release()
-
-
-def _log_refusal(exc: Error) -> None:
-    if isinstance(exc, FileRefused | ReplyError):  # the bot's doing: its author reads the log
-        logger.warning("%s", exc.message)
-
-
-def _event(name: str, data: Any) -> bytes:
-    # JSON never contains a raw newline, so one `data:` line always suffices.
-    return b"event: " + name.encode() + b"\ndata: " + msgspec.json.encode(data) + b"\n\n"
+        turn.release()

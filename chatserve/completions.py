@@ -25,15 +25,11 @@ from litestar.params import JSONBody
 from litestar.response import Stream
 
 from chatserve.bot import Bot
-from chatserve.chat import GENERIC_FAILURE, STREAM_HEADERS, chat_request, message_argument
 from chatserve.clients import owner_of
-from chatserve.errors import Error
-from chatserve.history import History, UnknownFile
 from chatserve.httperrors import client_error
-from chatserve.inputs import InvalidInput
-from chatserve.messages import Replies
 from chatserve.queue import QueueFull
-from chatserve.runner import Run
+from chatserve.sse import STREAM_HEADERS, sse
+from chatserve.turn import Refused, Turn, arguments, caller, failure_message
 from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 
 logger = logging.getLogger("chatserve")
@@ -105,50 +101,35 @@ async def completions(
     text, past = _conversation(data.messages)
     if depth(data.inputs) > MAX_JSON_DEPTH:
         raise OpenAIError(400, f"The inputs nest deeper than {MAX_JSON_DEPTH} levels.")
-    history = History(state.holder.files, owner)
     try:
-        message = message_argument(bot, text, history)
-        past = (
-            history.pairs(past) if bot.config.chatbot.type == "tuples" else history.messages(past)
-        )
-        inputs = bot.check_inputs(data.inputs)
-    except (UnknownFile, InvalidInput) as exc:
+        args = arguments(bot, state.holder.files, owner, text, past, data.inputs)
+    except Refused as exc:
         raise OpenAIError(400, str(exc)) from None
     try:
         ticket = state.holder.line.join()
     except QueueFull as exc:
         raise OpenAIError(503, str(exc), kind="server_error") from None
+    turn = Turn(
+        bot,
+        args,
+        state.executor,
+        files=state.holder.files,
+        owner=owner,
+        caller=caller(request),
+        ticket=ticket,
+    )
     answer = _Answer(bot, str(request.base_url).rstrip("/"))
-    replies = Replies(state.holder.files, owner, list(bot.config.additional_outputs))
-
-    async def texts() -> AsyncIterator[str]:
-        """The reply as text each time it changed, once this turn's place in line comes."""
-        run = None
-        try:
-            await ticket.wait()
-            fn = bot.fn_for(chat_request(request))
-            run = Run(fn, bot.kind, (message, past, *inputs), state.executor)
-            async for reply in run.updates():
-                yield answer.text(replies.messages(replies.split(reply)[0]))
-        finally:
-            if run is not None:
-                run.stop()
-            ticket.release()
-
     if data.stream:
-        chunks = answer.chunks(texts())
-        return Stream(chunks, media_type="text/event-stream", headers=STREAM_HEADERS)
-    final = ""
+        return Stream(answer.chunks(turn), media_type="text/event-stream", headers=STREAM_HEADERS)
     try:
-        async with aclosing(texts()) as replies_so_far:
-            async for text in replies_so_far:
-                final = text
-    except Error as exc:
-        raise OpenAIError(400, exc.message) from None
-    except Exception:
-        logger.exception("The chat function %s failed", bot.config.fn)
-        raise OpenAIError(500, GENERIC_FAILURE, kind="server_error") from None
-    return Response(msgspec.json.encode(answer.completion(final)), media_type="application/json")
+        reply = await turn.final()
+    except Exception as exc:
+        readable, message = failure_message(exc, bot.config.fn)
+        raise (
+            OpenAIError(400, message) if readable else OpenAIError(500, message, "server_error")
+        ) from None
+    completion = answer.completion(answer.text(reply.messages))
+    return Response(msgspec.json.encode(completion), media_type="application/json")
 
 
 def _conversation(messages: list[OpenAIMessage]) -> tuple[str, list[dict[str, Any]]]:
@@ -189,28 +170,30 @@ class _Answer:
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
         return self._envelope("chat.completion", choice)
 
-    async def chunks(self, texts: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    async def chunks(self, turn: Turn) -> AsyncIterator[bytes]:
         """`chat.completion.chunk` events: the role, each new piece of text, the finish, then
         `[DONE]`. A reply that rewrites text already sent is sent on once it grows past it."""
         sent = ""
         try:
             yield self._chunk({"role": "assistant", "content": ""})
-            async with aclosing(texts):
-                async for text in texts:
+            async with aclosing(turn.updates()) as replies:
+                async for reply in replies:
+                    text = self.text(reply.messages)
                     if text.startswith(sent) and len(text) > len(sent):
                         yield self._chunk({"content": text[len(sent) :]})
                         sent = text
             yield self._chunk({}, finish="stop")
-        except Error as exc:
-            yield _data({"error": _error_body(exc.message, "invalid_request_error", None)})
-        except Exception:
-            logger.exception("The chat function failed")
-            yield _data({"error": _error_body(GENERIC_FAILURE, "server_error", None)})
-        yield b"data: [DONE]\n\n"
+        except Exception as exc:
+            readable, message = failure_message(exc, turn.bot.config.fn)
+            kind = "invalid_request_error" if readable else "server_error"
+            yield sse({"error": _error_body(message, kind, None)})
+        finally:
+            turn.release()  # the client may leave before the turn starts
+        yield sse(b"[DONE]")
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
-        return _data(self._envelope("chat.completion.chunk", choice))
+        return sse(self._envelope("chat.completion.chunk", choice))
 
     def _envelope(self, kind: str, choice: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -237,10 +220,6 @@ class _Answer:
         label = content.get("alt_text") or file.get("name") or "file"
         image = str(file.get("mime_type", "")).startswith("image/")
         return f"{'!' if image else ''}[{label}]({url})"
-
-
-def _data(body: Any) -> bytes:
-    return b"data: " + msgspec.json.encode(body) + b"\n\n"
 
 
 def _error_body(message: str, kind: str, code: str | None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 from litestar import Request, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
@@ -18,6 +17,7 @@ from litestar.response import Stream
 
 from chatserve.errors import Problem
 from chatserve.holder import BotHolder
+from chatserve.sse import STREAM_HEADERS, sse
 
 HEARTBEAT_SECONDS = 15.0
 
@@ -44,7 +44,7 @@ async def events(
     return Stream(
         _stream(holder, seen),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers=STREAM_HEADERS,
     )
 
 
@@ -67,16 +67,13 @@ async def _stream(holder: BotHolder, seen: int) -> AsyncIterator[bytes]:
         if current.revision != seen:
             seen = current.revision
             reported = None
-            yield _event(
-                "reload", seen, b'{"revision":%d,"config":%s}' % (seen, current.public_config)
-            )
+            config = b'{"revision":%d,"config":%s}' % (seen, current.public_config)
+            yield sse(config, "reload", seen)
         if holder.problems and holder.problems is not reported:
             reported = holder.problems
             folder = current.bot.folder
             problems = [_for_browser(p, folder) for p in _server_as_one(holder.problems)]
-            yield _event(
-                "error", seen, msgspec.json.encode({"revision": seen, "problems": problems})
-            )
+            yield sse({"revision": seen, "problems": problems}, "error", seen)
         try:
             await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
         except TimeoutError:
@@ -106,7 +103,3 @@ def _for_browser(problem: Problem, folder: Path) -> dict[str, Any]:
     path = Path(problem.file).resolve()
     shown = path.relative_to(folder) if path.is_relative_to(folder) else Path(path.name)
     return {**problem.as_dict(), "file": shown.as_posix()}
-
-
-def _event(name: str, revision: int, data: bytes) -> bytes:
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (revision, name.encode(), data)

@@ -30,9 +30,10 @@ from chatserve.checks import example_message
 from chatserve.digests import file_sha256, sha256_hex
 from chatserve.errors import Error
 from chatserve.files import FileStore, new_id
-from chatserve.messages import Replies, file_refs
+from chatserve.messages import file_refs
 from chatserve.request import Request
-from chatserve.runner import ASYNC_GENERATOR, GENERATOR, Run
+from chatserve.runner import ASYNC_GENERATOR, GENERATOR
+from chatserve.turn import Arguments, Turn
 
 logger = logging.getLogger("chatserve")
 
@@ -173,14 +174,11 @@ async def compute(cache: ExampleCache, executor: Executor) -> None:
 
 
 async def _run(cache: ExampleCache, example: Example, executor: Executor) -> tuple[Any, Any]:
-    bot = cache.bot
-    replies = Replies(cache.files, None, list(bot.config.additional_outputs))
-    run = Run(bot.fn_for(Request()), bot.kind, (example.message, [], *example.inputs), executor)
-    try:
-        response, outputs = replies.split(await run.result())
-        return replies.messages(response), outputs or []
-    finally:
-        run.stop()
+    """The example's answer, computed outside the line of chats (there is no client)."""
+    args = Arguments(example.message, [], example.inputs)
+    turn = Turn(cache.bot, args, executor, files=cache.files, owner=None, caller=Request())
+    reply = await turn.final()
+    return reply.messages, reply.outputs or []
 
 
 @contextmanager

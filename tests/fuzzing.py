@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from chatserve.chat import GENERIC_FAILURE
+from chatserve.turn import GENERIC_FAILURE
 
 BOT_PY = """
 def answer(message, history, *inputs):

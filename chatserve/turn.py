@@ -1,0 +1,184 @@
+"""One turn of a conversation, whoever asks for it: the chat route (JSON or events), the
+OpenAI-compatible route (completions) and the example cache. Each prepares the chat function's
+arguments here and runs the turn here; they only format what it yields.
+
+Running a turn: wait for its slot in line (`concurrency_limit`), call the chat function, turn
+each reply into wire messages and output values, then stop the function and give the slot back,
+however the turn ends (done, failed, or its client gone).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request as HTTPRequest
+
+from chatserve.bot import Bot
+from chatserve.errors import Error
+from chatserve.files import FileRefused, FileStore
+from chatserve.history import History, UnknownFile
+from chatserve.inputs import InvalidInput
+from chatserve.messages import Message, Replies, ReplyError
+from chatserve.queue import Ticket
+from chatserve.request import Request, from_http
+from chatserve.runner import Run
+from chatserve.wire import MultimodalMessage
+
+logger = logging.getLogger("chatserve")
+
+GENERIC_FAILURE = "Something went wrong while answering. The server log has the details."
+
+
+class Refused(ValueError):
+    """What a client sent cannot make a turn: a file id it may not use, a message of the wrong
+    shape, an input value its declaration refuses."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply as clients get it: this turn's messages, and the additional outputs' values
+    (None when this reply set none)."""
+
+    messages: list[Message]
+    outputs: list[Any] | None
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """What the chat function is called with, in the seed's shapes: `fn(message, history,
+    *inputs)`."""
+
+    message: Any
+    history: list[Any]
+    inputs: list[Any]
+
+
+def arguments(
+    bot: Bot,
+    files: FileStore,
+    owner: str | None,
+    message: str | MultimodalMessage,
+    history: list[dict[str, Any]],
+    inputs: list[Any],
+) -> Arguments:
+    """The arguments of a client's turn: its message (text, or `{text, files: [paths]}`), its
+    history (files as `(path,)` tuples; pairs with `type: tuples`) and the checked values of
+    the additional inputs. Raises Refused."""
+    resolver = History(files, owner)
+    try:
+        argument = message_argument(bot, message, resolver)
+        past = (
+            resolver.pairs(history)
+            if bot.config.chatbot.type == "tuples"
+            else resolver.messages(history)
+        )
+        checked = bot.check_inputs(inputs)
+    except (UnknownFile, InvalidInput) as exc:
+        raise Refused(str(exc)) from None
+    return Arguments(argument, past, checked)
+
+
+def message_argument(bot: Bot, message: str | MultimodalMessage, history: History) -> Any:
+    """The `message` argument: a string, or `{"text", "files": [paths]}` for multimodal bots."""
+    if not bot.config.multimodal:
+        if not isinstance(message, str):
+            raise InvalidInput("This bot takes text messages; send `message` as a string.")
+        return message
+    if isinstance(message, str):
+        return {"text": message, "files": []}
+    if bot.config.textbox.file_count == "single" and len(message.files) > 1:
+        raise InvalidInput(f"This bot takes one file per message, got {len(message.files)}.")
+    return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
+
+
+def caller(request: HTTPRequest[Any, Any, Any]) -> Request:
+    """What the chat function may see of the HTTP request (a `chatserve.Request` parameter)."""
+    client = request.client.host if request.client else None
+    return from_http(request.scope.get("user"), client, request.headers)
+
+
+class Turn:
+    """A turn ready to run: the chat function's arguments, who the reply's files belong to,
+    and its place in line (None: it runs at once, as the example cache does)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        args: Arguments,
+        executor: Executor,
+        *,
+        files: FileStore,
+        owner: str | None,
+        caller: Request,
+        ticket: Ticket | None = None,
+    ) -> None:
+        self.bot = bot
+        self.args = args
+        self.executor = executor
+        self.replies = Replies(files, owner, list(bot.config.additional_outputs))
+        self.caller = caller
+        self.ticket = ticket
+
+    async def positions(self) -> AsyncIterator[int]:
+        """This turn's place in line (1 = next) each time it changes, until its slot is free."""
+        if self.ticket is not None:
+            async for position in self.ticket.positions():
+                yield position
+
+    async def updates(self, settle: float = 0.0) -> AsyncIterator[Reply]:
+        """The reply each time it changed, the last one final; after each, let the function's
+        output accumulate for up to `settle` seconds (a stream's coalescing)."""
+        async with self._running() as run:
+            last = None
+            async for value in run.updates():
+                reply = self._reply(value)
+                if reply != last:
+                    last = reply
+                    yield reply
+                    if settle:
+                        await run.settle(settle)
+
+    async def final(self) -> Reply:
+        """The final reply only (the replies before it are not converted)."""
+        async with self._running() as run:
+            return self._reply(await run.result())
+
+    def release(self) -> None:
+        """Give the slot back without running (the turn's client left before it ran)."""
+        if self.ticket is not None:
+            self.ticket.release()
+
+    @asynccontextmanager
+    async def _running(self) -> AsyncIterator[Run]:
+        run = None
+        try:
+            if self.ticket is not None:
+                await self.ticket.wait()
+            args = (self.args.message, self.args.history, *self.args.inputs)
+            run = Run(self.bot.fn_for(self.caller), self.bot.kind, args, self.executor)
+            yield run
+        finally:
+            if run is not None:
+                run.stop()
+            self.release()
+
+    def _reply(self, value: Any) -> Reply:
+        response, outputs = self.replies.split(value)
+        return Reply(self.replies.messages(response), outputs)
+
+
+def failure_message(exc: Exception, fn_name: str) -> tuple[bool, str]:
+    """What the client is told when a turn fails, and whether the failure is the client's to
+    read (a `chatserve.Error`, a file or reply chatserve refused: its own words) rather than a
+    crash (a generic message; the traceback goes to the log)."""
+    if isinstance(exc, Error):
+        if isinstance(exc, FileRefused | ReplyError):  # the bot's doing: its author reads the log
+            logger.warning("%s", exc.message)
+        return True, exc.message
+    logger.error("The chat function %s failed", fn_name, exc_info=exc)
+    return False, GENERIC_FAILURE
