@@ -131,17 +131,14 @@ class Turn:
                 yield position
 
     async def updates(self, settle: float = 0.0) -> AsyncIterator[Reply]:
-        """The reply each time it changed, the last one final; after each, let the function's
-        output accumulate for up to `settle` seconds (a stream's coalescing)."""
+        """The reply each time the function produced a new one, the last one final; after
+        each, let the function's output accumulate for up to `settle` seconds (a stream's
+        coalescing: the newest reply is taken, the ones in between are never converted)."""
         async with self._running() as run:
-            last = None
             async for value in run.updates():
-                reply = self._reply(value)
-                if reply != last:
-                    last = reply
-                    yield reply
-                    if settle:
-                        await run.settle(settle)
+                yield self._reply(value)
+                if settle:
+                    await run.settle(settle)
 
     async def final(self) -> Reply:
         """The final reply only (the replies before it are not converted)."""
