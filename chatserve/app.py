@@ -36,13 +36,14 @@ from chatserve.files import FileStore
 from chatserve.flagging import flag
 from chatserve.flagstore import FlagStores
 from chatserve.frontdoor import FrontDoor
-from chatserve.holder import BotHolder, Served
+from chatserve.holder import BotHolder
 from chatserve.httperrors import client_error
 from chatserve.login import log_in, log_out, login_page
 from chatserve.logs import escape_log_lines
 from chatserve.quotas import Quotas
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
+from chatserve.served import Served
 from chatserve.webui import Asset, WebUI
 from chatserve.wire import MAX_BODY_BYTES
 
@@ -70,7 +71,7 @@ def create_app(
             public_config,
             healthz,
             asset,
-            chat_route(bot.config.api_name),
+            chat_route(bot.config),
             upload_route(bot.max_file_size()),
             serve_file,
             events,

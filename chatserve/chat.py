@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
@@ -20,6 +20,7 @@ from litestar.response import Stream
 
 from chatserve.bot import Bot
 from chatserve.clients import owner_of
+from chatserve.config import Config
 from chatserve.examplecache import Answer, Example, ExampleCache
 from chatserve.messages import Message, changes
 from chatserve.openapi import ChatOperation
@@ -71,20 +72,15 @@ and cached (`Chatserve-Cache: miss`).
 """
 
 
-def chat_path(api_name: str | Literal[False]) -> str:
-    """The chat route's path; with `api_name: false` the page still needs one."""
-    return f"/api/{api_name or 'chat'}"
-
-
-def chat_route(api_name: str | Literal[False]) -> HTTPRouteHandler:
+def chat_route(config: Config) -> HTTPRouteHandler:
     """The chat handler at its configured path; `false` leaves it out of the OpenAPI document."""
     return post(
-        chat_path(api_name),
+        config.chat_path,
         summary="Chat",
         description=DESCRIPTION,
         status_code=200,
         operation_class=ChatOperation,
-        include_in_schema=api_name is not False,
+        include_in_schema=config.api_name is not False,
         responses={
             200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
             413: ResponseSpec(ErrorResponse, description="Request body too large"),

@@ -374,6 +374,12 @@ class Config(ConfigModel):
             )
         return value
 
+    @property
+    def chat_path(self) -> str:
+        """The chat route's path: `/api/<api_name>`; with `api_name: false` the page still
+        needs one, `/api/chat`, left out of the API's documents."""
+        return f"/api/{self.api_name or 'chat'}"
+
     def named_files(self) -> list[tuple[Key, str]]:
         """The local files the page is made with (`css_paths`, `head_paths`, avatar images,
         example icons; URLs left out), each with its key: the checks look for them, the

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from chatserve.bot import Bot
-from chatserve.chat import chat_path
 from chatserve.config import Config
-from chatserve.customize import customize
 from chatserve.errors import Problem
-from chatserve.examplecache import ExampleCache, example_cache
 from chatserve.files import FileStore
-from chatserve.public import public_config
 from chatserve.queue import Line
-from chatserve.webui import Asset, WebUI
+from chatserve.served import Served, build
+from chatserve.webui import WebUI
 
 logger = logging.getLogger("chatserve")
 
@@ -27,19 +21,6 @@ logger = logging.getLogger("chatserve")
 def restart_only(config: Config) -> tuple[Any, ...]:
     """The settings the running app cannot change: they shape its routes and its listener."""
     return config.server, config.api_name
-
-
-@dataclass(frozen=True)
-class Served:
-    """A bot and what is derived from it, built once per load."""
-
-    bot: Bot
-    revision: int
-    page: Asset
-    public_config: bytes
-    csp: str
-    custom_js: Asset | None
-    examples: ExampleCache | None
 
 
 class BotHolder:
@@ -87,13 +68,6 @@ class BotHolder:
         self.changed = asyncio.Event()
 
     def _serve(self, bot: Bot, revision: int) -> Served:
-        custom = customize(bot, revision)
-        config = public_config(bot, self.files, custom.css)
-        config["revision"] = revision
-        config["api"]["chat"] = chat_path(self.startup.api_name).lstrip("/")
-        config["auth"] = self.startup.server.auth is not None
-        config["api"]["events"] = "api/events" if self.live else None
-        js = Asset.of(custom.js, "text/javascript") if custom.js else None
-        page = self.webui.page(config, custom.head)
-        examples = example_cache(bot, self.files)
-        return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js, examples)
+        return build(
+            bot, revision, webui=self.webui, files=self.files, startup=self.startup, live=self.live
+        )

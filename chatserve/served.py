@@ -1,0 +1,48 @@
+"""What is served for one loaded bot, built once per load: its page, its public config, the
+page's Content-Security-Policy, its custom JavaScript and its example cache. A reload builds a
+new `Served`, which the holder swaps in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from chatserve.bot import Bot
+from chatserve.config import Config
+from chatserve.customize import customize
+from chatserve.examplecache import ExampleCache, example_cache
+from chatserve.files import FileStore
+from chatserve.public import public_config
+from chatserve.webui import Asset, WebUI
+
+
+@dataclass(frozen=True)
+class Served:
+    """A bot and what is derived from it, built once per load."""
+
+    bot: Bot
+    revision: int
+    page: Asset
+    public_config: bytes
+    csp: str
+    custom_js: Asset | None
+    examples: ExampleCache | None
+
+
+def build(
+    bot: Bot, revision: int, *, webui: WebUI, files: FileStore, startup: Config, live: bool
+) -> Served:
+    """What to serve for `bot`, the config's `revision`th load. `startup` is the config the app
+    was built from (its routes and sign-in stay until a restart); `live`, whether the page
+    follows reloads."""
+    custom = customize(bot, revision)
+    config = public_config(bot, files, custom.css)
+    config["revision"] = revision
+    config["api"]["chat"] = startup.chat_path.lstrip("/")
+    config["auth"] = startup.server.auth is not None
+    config["api"]["events"] = "api/events" if live else None
+    js = Asset.of(custom.js, "text/javascript") if custom.js else None
+    page = webui.page(config, custom.head)
+    examples = example_cache(bot, files)
+    return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js, examples)
