@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import html
+from concurrent.futures import Executor
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.response import Redirect
 
@@ -20,18 +22,23 @@ LOGIN_CSP = (
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, State]) -> Response[str]:
-    _auth(request)
+async def login_page(
+    request: Request[Any, Any, State], auth: NamedDependency[Auth | None]
+) -> Response[str]:
+    _signing_in(auth)
     return _page(request, next_path=request.query_params.get("next", "/"))
 
 
 @post("/login", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
-    auth = _auth(request)
+async def log_in(
+    request: Request[Any, Any, State],
+    auth: NamedDependency[Auth | None],
+    executor: NamedDependency[Executor],
+) -> Response[Any]:
+    auth = _signing_in(auth)
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = str(form.get("next", "/"))
-    executor = request.app.state.executor
     try:
         user = await auth.sign_in(username, password, client_address(request), executor)
     except TooManyRequestsException as refused:
@@ -46,9 +53,11 @@ async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
 
 
 @post("/logout", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
+async def log_out(
+    request: Request[Any, Any, State], auth: NamedDependency[Auth | None]
+) -> Response[Any]:
     """End this session, or with `everywhere` in the form every session of its user."""
-    auth = _auth(request)
+    auth = _signing_in(auth)
     form = await request.form()
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
     if session is not None and form.get("everywhere"):
@@ -60,8 +69,8 @@ async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
     return response
 
 
-def _auth(request: Request[Any, Any, State]) -> Auth:
-    auth: Auth | None = request.app.state.auth
+def _signing_in(auth: Auth | None) -> Auth:
+    """`server.auth`, without which there is no login page."""
     if auth is None:
         raise NotFoundException("This bot has no login (server.auth is not set).")
     return auth
