@@ -5,6 +5,9 @@ stylesheet, the scripts and, transitively, the module chunks they import statica
 page loads only when needed (`import()`ed chunks and their stylesheets: code highlighting, math
 with its fonts, and the parts for additional inputs/outputs, uploads, saved conversations and
 feedback) are listed separately and do not count.
+
+The web UI's DOM-free modules have unit tests in web/test/ (Node's built-in test runner); they
+run here, so the suite fails when one of them does.
 """
 
 import gzip
@@ -76,6 +79,13 @@ def test_committed_dist_matches_a_fresh_build(tmp_path):
     )
     differing = sorted(name for name in built if built[name] != committed[name])
     assert not differing, f"{stale}\ndiffering files: {differing}"
+
+
+def test_web_unit_tests_pass():
+    """The DOM-free modules of the web UI (the conversation and its data) pass web/test/."""
+    node = shutil.which("node")
+    assert node, "node (Node 20+) is needed to run the web UI's unit tests (node --test web/test/)"
+    _run([node, "--test", "web/test/"], ROOT)
 
 
 def test_page_has_the_server_markers_and_relative_assets():
