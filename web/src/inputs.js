@@ -4,8 +4,6 @@
 import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 
-export const INPUT_TYPES = ["textbox", "number", "slider", "checkbox", "dropdown", "radio", "checkboxgroup"];
-
 let uid = 0;
 
 /** Loose equality for choice values: the same JSON, or the same scalar text. */
@@ -223,7 +221,7 @@ export class Inputs {
    * new spec allows it. `replaced` maps the old controls' elements to their successors.
    */
   configure(specs, accordion = {}) {
-    const next = (Array.isArray(specs) ? specs : []).filter((spec) => spec && INPUT_TYPES.includes(spec.type));
+    const next = (Array.isArray(specs) ? specs : []).filter((spec) => spec && Object.hasOwn(BUILDERS, spec.type)); // the server checked the types
     const old = new Map(this.controls.map((control, i) => [control, this.specs[i]]));
     const take = (match) => {
       for (const [control, spec] of old) {

@@ -3,9 +3,6 @@
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
 
-/** The built-in themes (`<html data-theme>`). */
-export const THEMES = ["default", "soft", "ocean", "citrus", "glass", "monochrome", "origin", "base"];
-
 const KEY = "chatserve:color-scheme";
 const CHOICES = ["system", "light", "dark"];
 const LABELS = { system: "System", light: "Light", dark: "Dark" };
