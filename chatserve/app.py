@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Server
@@ -41,7 +40,6 @@ from chatserve.holder import BotHolder
 from chatserve.httperrors import client_error
 from chatserve.login import log_in, log_out, login_page
 from chatserve.logs import escape_log_lines
-from chatserve.provide import DEPENDENCIES
 from chatserve.quotas import Quotas
 from chatserve.reload import Reloader
 from chatserve.security import check_request, security_headers
@@ -91,7 +89,6 @@ def create_app(
                 "quotas": Quotas(server.quotas),
             }
         ),
-        dependencies=DEPENDENCIES,
         lifespan=[_worker_threads, _flag_stores, _example_answers, _watcher, _sweeper],
         before_request=_guard,
         middleware=[partial(_root_path, server.root_path)],
@@ -231,9 +228,8 @@ def _examples_in_use(holder: BotHolder) -> set[str]:
 
 
 @get("/", include_in_schema=False)
-async def index(
-    request: Request[Any, Any, State], served: NamedDependency[Served]
-) -> Response[bytes]:
+async def index(request: Request[Any, Any, State]) -> Response[bytes]:
+    served = request.app.state.holder.current
     response = _send(request, served.page, {"Content-Security-Policy": served.csp})
     if client_id(request) is None:
         response.set_cookie(new_client_cookie(request))
@@ -241,14 +237,10 @@ async def index(
 
 
 @get("/assets/{name:path}", include_in_schema=False)
-async def asset(
-    request: Request[Any, Any, State],
-    name: FromPath[str],
-    served: NamedDependency[Served],
-    holder: NamedDependency[BotHolder],
-) -> Response[bytes]:
-    if name == "/custom.js" and served.custom_js is not None:
-        return _send(request, served.custom_js, {})  # changes with the config
+async def asset(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
+    holder = request.app.state.holder
+    if name == "/custom.js" and holder.current.custom_js is not None:
+        return _send(request, holder.current.custom_js, {})  # changes with the config
     found = holder.webui.assets.get(f"assets{name}")
     if found is None:
         raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
@@ -256,8 +248,8 @@ async def asset(
 
 
 @get("/api/config", summary="Public config", description="What the web UI renders from.")
-async def public_config(served: NamedDependency[Served]) -> Response[bytes]:
-    return Response(served.public_config, media_type="application/json")
+async def public_config(request: Request[Any, Any, State]) -> Response[bytes]:
+    return Response(request.app.state.holder.current.public_config, media_type="application/json")
 
 
 @get("/healthz", summary="Liveness")

@@ -6,28 +6,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Executor
 from functools import partial
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
+from chatserve.bot import Bot
 from chatserve.clients import owner_of
 from chatserve.config import Config
 from chatserve.examplecache import Answer, Example, ExampleCache
-from chatserve.holder import BotHolder
 from chatserve.messages import Message, changes
 from chatserve.openapi import ChatOperation
 from chatserve.queue import QueueFull
-from chatserve.served import Served
 from chatserve.sse import STREAM_HEADERS, sse
 from chatserve.turn import Refused, Turn, arguments, caller, failure_message
 from chatserve.wire import (
@@ -94,20 +91,16 @@ def chat_route(config: Config) -> HTTPRouteHandler:
     )(_chat)
 
 
-async def _chat(
-    request: Request[Any, Any, State],
-    data: JSONBody[ChatRequest],
-    served: NamedDependency[Served],
-    holder: NamedDependency[BotHolder],
-    executor: NamedDependency[Executor],
-) -> Response[Any]:
-    bot = served.bot
+async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
+    state = request.app.state
+    served = state.holder.current
+    bot: Bot = served.bot
     owner = owner_of(request)
     text = data.message if isinstance(data.message, str) else data.message.text
     check_limits(data.history, data.inputs, text)
     history = [msgspec.to_builtins(message) for message in data.history]
     try:
-        args = arguments(bot, holder.files, owner, data.message, history, data.inputs)
+        args = arguments(bot, state.holder.files, owner, data.message, history, data.inputs)
     except Refused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     cache = served.examples
@@ -119,14 +112,14 @@ async def _chat(
             return _cached(answer, data.stream)
         keep = partial(_keep_answer, cache, example, owner)
     try:
-        ticket = holder.line.join()
+        ticket = state.holder.line.join()
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
     turn = Turn(
         bot,
         args,
-        executor,
-        files=holder.files,
+        state.executor,
+        files=state.holder.files,
         owner=owner,
         caller=caller(request),
         ticket=ticket,

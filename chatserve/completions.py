@@ -14,24 +14,20 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor
 from contextlib import aclosing
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 from litestar.response import Stream
 
 from chatserve.bot import Bot
 from chatserve.clients import owner_of
-from chatserve.holder import BotHolder
 from chatserve.httperrors import client_error
 from chatserve.queue import QueueFull
-from chatserve.served import Served
 from chatserve.sse import STREAM_HEADERS, sse
 from chatserve.turn import Refused, Turn, arguments, caller, failure_message
 from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
@@ -83,20 +79,18 @@ def model_id(bot: Bot) -> str:
 
 
 @get("/models", summary="Models (OpenAI-compatible)")
-async def models(served: NamedDependency[Served]) -> dict[str, Any]:
-    model = {"id": model_id(served.bot), "object": "model", "created": 0, "owned_by": "chatserve"}
+async def models(request: Request[Any, Any, State]) -> dict[str, Any]:
+    bot: Bot = request.app.state.holder.current.bot
+    model = {"id": model_id(bot), "object": "model", "created": 0, "owned_by": "chatserve"}
     return {"object": "list", "data": [model]}
 
 
 @post("/chat/completions", summary="Chat completion (OpenAI-compatible)", status_code=200)
 async def completions(
-    request: Request[Any, Any, State],
-    data: JSONBody[CompletionRequest],
-    served: NamedDependency[Served],
-    holder: NamedDependency[BotHolder],
-    executor: NamedDependency[Executor],
+    request: Request[Any, Any, State], data: JSONBody[CompletionRequest]
 ) -> Response[Any]:
-    bot = served.bot
+    state = request.app.state
+    bot: Bot = state.holder.current.bot
     if data.model != model_id(bot):
         raise OpenAIError(
             404,
@@ -108,18 +102,18 @@ async def completions(
     if depth(data.inputs) > MAX_JSON_DEPTH:
         raise OpenAIError(400, f"The inputs nest deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        args = arguments(bot, holder.files, owner, text, past, data.inputs)
+        args = arguments(bot, state.holder.files, owner, text, past, data.inputs)
     except Refused as exc:
         raise OpenAIError(400, str(exc)) from None
     try:
-        ticket = holder.line.join()
+        ticket = state.holder.line.join()
     except QueueFull as exc:
         raise OpenAIError(503, str(exc), kind="server_error") from None
     turn = Turn(
         bot,
         args,
-        executor,
-        files=holder.files,
+        state.executor,
+        files=state.holder.files,
         owner=owner,
         caller=caller(request),
         ticket=ticket,

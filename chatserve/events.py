@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Stream
@@ -35,10 +34,9 @@ come first. 404 without live reload.
 
 @get("/api/events", summary="Live reload events", description=DESCRIPTION)
 async def events(
-    request: Request[Any, Any, State],
-    holder: NamedDependency[BotHolder],
-    revision: FromQuery[int | None] = None,
+    request: Request[Any, Any, State], revision: FromQuery[int | None] = None
 ) -> Stream:
+    holder: BotHolder = request.app.state.holder
     if not holder.live:
         raise NotFoundException("Live reload is off (chatserve serve --no-reload).")
     last = _last_event_id(request.headers.get("last-event-id", ""))

@@ -10,7 +10,6 @@ import anyio.to_thread
 from anyio import AsyncFile
 from litestar import Request, get, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.file_system import BaseLocalFileSystem
 from litestar.handlers import HTTPRouteHandler
@@ -21,10 +20,8 @@ from litestar.response.file import create_etag_for_file
 
 from chatserve.byteranges import Unsatisfiable, byte_range
 from chatserve.clients import owner_of
-from chatserve.files import UploadRefused
-from chatserve.holder import BotHolder
+from chatserve.files import FileStore, UploadRefused
 from chatserve.quotas import Quotas
-from chatserve.served import Served
 from chatserve.wire import ErrorResponse, UploadedFile, UploadResponse
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -107,16 +104,13 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
     )(_upload)
 
 
-async def _upload(
-    request: Request[Any, Any, State],
-    served: NamedDependency[Served],
-    holder: NamedDependency[BotHolder],
-    quotas: NamedDependency[Quotas],
-) -> UploadResponse:
-    bot = served.bot
+async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
+    state = request.app.state
+    bot = state.holder.current.bot
     if not bot.config.multimodal:
         raise PermissionDeniedException("This bot does not take files (multimodal is off).")
-    files = holder.files
+    files: FileStore = state.holder.files
+    quotas: Quotas = state.quotas
     quotas.before_upload(request, files.data_dir)
     form = await request.form()
     uploads = [item for item in form.getall("files", []) if isinstance(item, UploadFile)]
@@ -151,10 +145,8 @@ async def _upload(
         "other ranges get the whole file."
     ),
 )
-async def serve_file(
-    request: Request[Any, Any, State], file_id: FromPath[str], holder: NamedDependency[BotHolder]
-) -> File:
-    found = holder.files.get(file_id, owner_of(request))
+async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) -> File:
+    found = request.app.state.holder.files.get(file_id, owner_of(request))
     if found is None:
         raise NotFoundException("No such file.")
     headers = {

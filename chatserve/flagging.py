@@ -10,22 +10,19 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from chatserve.bot import flagging_dir
+from chatserve.bot import Bot, flagging_dir
 from chatserve.clients import owner_of
 from chatserve.digests import sha256_hex
 from chatserve.files import FileStore, new_id
-from chatserve.flagstore import DATABASE, Flag, FlagStore, FlagStores
+from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
-from chatserve.holder import BotHolder
 from chatserve.inputs import InvalidInput
 from chatserve.messages import file_refs
 from chatserve.quotas import Quotas
-from chatserve.served import Served
 from chatserve.wire import ErrorResponse, Message, check_limits
 
 
@@ -76,18 +73,13 @@ class FlagResponse(msgspec.Struct):
         507: ResponseSpec(ErrorResponse, description="All clients' quota, or disk, is full"),
     },
 )
-def flag(
-    request: Request[Any, Any, State],
-    data: JSONBody[FlagRequest],
-    served: NamedDependency[Served],
-    holder: NamedDependency[BotHolder],
-    quotas: NamedDependency[Quotas],
-    flag_stores: NamedDependency[FlagStores],
-) -> FlagResponse:
-    bot = served.bot
+def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> FlagResponse:
+    state = request.app.state
+    bot: Bot = state.holder.current.bot
     config = bot.config
     if config.flagging_mode != "manual":
         raise PermissionDeniedException("Flagging is off for this bot (flagging_mode: never).")
+    quotas: Quotas = state.quotas
     quotas.take_flag(request)
     check_limits(data.history, data.inputs)
     if data.option is not None and data.option not in config.flagging_options:
@@ -103,11 +95,11 @@ def flag(
     end = _reply_end(data.history, data.index)
     conversation = msgspec.to_builtins(data.history[:end])
     try:
-        History(holder.files, owner).messages(conversation)  # every file id is the client's
+        History(state.holder.files, owner).messages(conversation)  # every file id is the client's
         inputs = bot.check_inputs(data.inputs)
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    store = flag_stores.get(flagging_dir(config, bot.folder))
+    store: FlagStore = state.flag_stores.get(flagging_dir(config, bot.folder))
     # Checked once, before anything is written: a flag is stored whole or not at all, and its
     # bytes are counted after (the next one waits if they went past the quota).
     quotas.room(request, store.folder)
@@ -122,7 +114,7 @@ def flag(
         config_hash=config.source.digest[:16],
         client=_anonymized(owner),
         user=request.scope.get("user"),
-        files=_keep_files(store, holder.files, owner, conversation, spend),
+        files=_keep_files(store, state.holder.files, owner, conversation, spend),
     )
     stored = store.add(record)
     if stored:  # a flag sent again wrote nothing

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import html
-from concurrent.futures import Executor
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.response import Redirect
 
@@ -22,23 +20,18 @@ LOGIN_CSP = (
 
 
 @get("/login", include_in_schema=False)
-async def login_page(
-    request: Request[Any, Any, State], auth: NamedDependency[Auth | None]
-) -> Response[str]:
-    _signing_in(auth)
+async def login_page(request: Request[Any, Any, State]) -> Response[str]:
+    _auth(request)
     return _page(request, next_path=request.query_params.get("next", "/"))
 
 
 @post("/login", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_in(
-    request: Request[Any, Any, State],
-    auth: NamedDependency[Auth | None],
-    executor: NamedDependency[Executor],
-) -> Response[Any]:
-    auth = _signing_in(auth)
+async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
+    auth = _auth(request)
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = str(form.get("next", "/"))
+    executor = request.app.state.executor
     try:
         user = await auth.sign_in(username, password, client_address(request), executor)
     except TooManyRequestsException as refused:
@@ -53,11 +46,9 @@ async def log_in(
 
 
 @post("/logout", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_out(
-    request: Request[Any, Any, State], auth: NamedDependency[Auth | None]
-) -> Response[Any]:
+async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
     """End this session, or with `everywhere` in the form every session of its user."""
-    auth = _signing_in(auth)
+    auth = _auth(request)
     form = await request.form()
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
     if session is not None and form.get("everywhere"):
@@ -69,8 +60,8 @@ async def log_out(
     return response
 
 
-def _signing_in(auth: Auth | None) -> Auth:
-    """`server.auth`, without which there is no login page."""
+def _auth(request: Request[Any, Any, State]) -> Auth:
+    auth: Auth | None = request.app.state.auth
     if auth is None:
         raise NotFoundException("This bot has no login (server.auth is not set).")
     return auth
