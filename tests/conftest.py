@@ -1,4 +1,11 @@
-"""Shared fixtures: config files on disk, in-process clients, real servers, and Chromium."""
+"""Shared fixtures: config files on disk, in-process clients, real servers, and Chromium.
+
+What a test uses marks it: a child process (`live_server`, `live_process`, `run_chatserve`)
+marks it `server`, Chromium (`browser`, `new_page`, `open_bot`) marks it `browser`; a test that
+starts a process some other way carries the mark itself. `pytest -m "not browser and not
+server"` runs the rest, the in-process tests. Playwright is imported only when a browser test
+runs, so the others run without it.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,21 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from helpers import free_port
+from helpers import BOT_PY, free_port, wait_until
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
+from chatserve.webui import WebUI
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,115 +41,38 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-BOT_PY = """
-import asyncio
-import time
-
-import chatserve
+CHILD_PROCESS_FIXTURES = {"live_server", "live_process", "run_chatserve"}
 
 
-def echo(message, history):
-    return f"echo: {message} ({len(history)} in history)"
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test `server` and `browser` by the fixtures it uses."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & CHILD_PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
 
 
-def stream(message, history):
-    for i in range(1, 6):
-        yield "word " * i
-
-
-def paced(message, history):
-    for i in range(1, 6):
-        time.sleep(0.05)
-        yield "word " * i
-
-
-def steady(message, history):
-    for i in range(1, 9):
-        time.sleep(0.2)
-        yield "word " * i
-
-
-def flood(message, history):
-    reply = ""
-    for i in range(5000):
-        reply += f"t{i} "
-        yield reply
-
-
-async def async_echo(message, history):
-    await asyncio.sleep(0)
-    return "async: " + message
-
-
-async def async_stream(message, history):
-    for i in range(1, 4):
-        await asyncio.sleep(0)
-        yield "tick " * i
-
-
-def refuse(message, history):
-    raise chatserve.Error("I can't answer that.")
-
-
-def crash(message, history):
-    raise RuntimeError("secret internal detail")
-
-
-def partial_then_crash(message, history):
-    yield "partial"
-    raise RuntimeError("secret internal detail")
-
-
-def xss(message, history):
-    return (
-        "<img src=x onerror='window.pwned=1'> <script>window.pwned=2</script> "
-        "[click](javascript:window.pwned=3) **bold**"
-    )
-
-
-def xss_stream(message, history):
-    payload = xss(message, history)
-    for end in range(1, len(payload) + 1, 3):
-        time.sleep(0.005)
-        yield payload[:end]
-    yield payload
-
-
-def odd(message, history):
-    return object()
-
-
-def mutate(message, history):
-    history.append({"role": "user", "content": "injected"})
-    return str(len(history))
-
-
-async def async_slow(message, history):
-    try:
-        for i in range(1000):
-            await asyncio.sleep(0.05)
-            yield f"step {i}"
-    finally:
-        with open("closed.txt", "w") as f:
-            f.write("closed")
-
-
-def slow(message, history):
-    try:
-        for i in range(1000):
-            time.sleep(0.05)
-            yield f"step {i}"
-    finally:
-        with open("closed.txt", "w") as f:
-            f.write("closed")
-"""
+@pytest.fixture(scope="session")
+def web_ui() -> WebUI:
+    """The built web UI, read and compressed once for every in-process app."""
+    return WebUI()
 
 
 @pytest.fixture
-def write_config(tmp_path: Path) -> Callable[..., Path]:
+def bot_py() -> str:
+    """The `bot.py` that configs are written beside: the shared chat functions (a module with
+    functions of its own overrides this fixture)."""
+    return BOT_PY
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, bot_py: str) -> Callable[..., Path]:
     """Write `bot.yaml` (dedented) beside the test chat functions in `bot.py`."""
 
-    def write(text: str, name: str = "bot.yaml", bot_py: str = BOT_PY) -> Path:
+    def write(text: str, name: str = "bot.yaml", bot_py: str = bot_py) -> Path:
         (tmp_path / "bot.py").write_text(textwrap.dedent(bot_py))
         path = tmp_path / name
         path.write_text(textwrap.dedent(text).lstrip())
@@ -148,12 +82,17 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def client(write_config: Callable[..., Path]) -> Callable[..., TestClient]:
-    """An in-process client for a config given as YAML text."""
+def client(
+    write_config: Callable[..., Path], bot_py: str, web_ui: WebUI
+) -> Iterator[Callable[..., TestClient]]:
+    """In-process clients for a config: YAML text (written beside `bot_py`) or a config file."""
     clients: list[TestClient] = []
 
-    def make(text: str, bot_py: str = BOT_PY) -> TestClient:
-        test_client = TestClient(create_app(write_config(text, bot_py=bot_py)))
+    def make(
+        config: str | Path, bot_py: str = bot_py, base_url: str = "http://testserver.local"
+    ) -> TestClient:
+        path = config if isinstance(config, Path) else write_config(config, bot_py=bot_py)
+        test_client = TestClient(create_app(path, webui=web_ui), base_url=base_url)
         clients.append(test_client.__enter__())
         return test_client
 
@@ -193,17 +132,21 @@ def start_process(command: list[str], port: int, cwd: Path, log: Path) -> LiveSe
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return server
+            return httpx.get(server.url + "/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"{command[0]} did not answer within 15 s:\n{server.output()}")
+            return False
+
+    try:
+        wait_until(healthy, timeout=15)
+    except AssertionError:
+        process.kill()
+        raise RuntimeError(f"{command[0]} did not answer within 15 s:\n{server.output()}") from None
+    return server
 
 
 def stop_server(server: LiveServer) -> None:
@@ -248,8 +191,23 @@ def live_process(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         stop_server(server)
 
 
+@pytest.fixture
+def run_chatserve(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the command line in a child process, in the test's folder unless `cwd` says."""
+
+    def run(
+        *args: str, cwd: Path = tmp_path, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "chatserve", *args]
+        return subprocess.run(
+            command, cwd=cwd, input=input, capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     """Debian's Chromium driven by Playwright (Playwright cannot download browsers here)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")
@@ -262,11 +220,11 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser):
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Open pages in fresh browser contexts (`color_scheme`, `viewport`, ... as keywords)."""
     contexts = []
 
-    def open_page(**context_options):
+    def open_page(**context_options) -> Page:
         context = browser.new_context(**context_options)
         contexts.append(context)
         page = context.new_page()
@@ -276,3 +234,25 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_bot(
+    write_config: Callable[..., Path],
+    bot_py: str,
+    live_server: Callable[..., LiveServer],
+    new_page: Callable[..., Page],
+) -> Callable[..., Page]:
+    """Serve a config on a real server and open its page in a fresh browser context: YAML text
+    (written beside `bot_py`) or a config file; context options (`viewport`, ...) as keywords.
+    Returns once the chat is ready to type in."""
+    from browsing import expect
+
+    def open_page(config: str | Path, *, bot_py: str = bot_py, **context_options) -> Page:
+        path = config if isinstance(config, Path) else write_config(config, bot_py=bot_py)
+        page = new_page(**context_options)
+        page.goto(live_server(path).url)
+        expect(page.get_by_label("Message")).to_be_visible()
+        return page
+
+    return open_page

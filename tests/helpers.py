@@ -7,10 +7,13 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+
+BOT_PY = Path(__file__).with_name("bots.py").read_text()
+"""The chat functions tests serve, as the text of a `bot.py`."""
 
 
 def free_port() -> int:
@@ -82,7 +85,7 @@ class SlotHolder:
     """
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = url.removesuffix("/")
         self.started = threading.Event()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._chat)
@@ -142,14 +145,3 @@ class EventReader:
                 elif not line.startswith(":") and ": " in line:
                     key, value = line.split(": ", 1)
                     fields[key] = value
-
-
-def log(page: Page):
-    """The message list."""
-    return page.get_by_role("log")
-
-
-def send(page: Page, text: str) -> None:
-    """Type a message and press Send, as a person would."""
-    page.get_by_label("Message").fill(text)
-    page.get_by_role("button", name="Send").click()

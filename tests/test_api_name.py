@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from helpers import log, send, wait_until
-from playwright.sync_api import expect
+from browsing import expect, log, send
+from helpers import wait_until
 
 from chatserve.errors import ConfigError
 from chatserve.loader import load_config
@@ -41,7 +41,6 @@ def test_api_name_is_one_path_segment(write_config, name: str) -> None:
         load_config(write_config(f"fn: bot.py:echo\napi_name: '{name}'\n"))
 
 
-@pytest.mark.server
 def test_a_reload_keeps_the_route_and_says_a_restart_is_needed(write_config, live_server) -> None:
     config = write_config("fn: bot.py:echo\napi_name: ask\ntitle: One\n")
     server = live_server(config, "--reload")
@@ -52,14 +51,10 @@ def test_a_reload_keeps_the_route_and_says_a_restart_is_needed(write_config, liv
     assert "take effect when the server restarts" in server.output()
 
 
-@pytest.mark.browser
-@pytest.mark.server
-def test_the_page_follows_the_renamed_route(write_config, live_server, new_page) -> None:
-    server = live_server(write_config("fn: bot.py:echo\napi_name: ask\n"))
-    page = new_page()
+def test_the_page_follows_the_renamed_route(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\napi_name: ask\n")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.goto(server.url)
     send(page, "hello")
     expect(log(page)).to_contain_text("echo: hello (0 in history)")
-    assert f"{server.url}/api/ask" in requests
+    assert page.url + "api/ask" in requests

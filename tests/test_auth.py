@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from helpers import log, run_async, send
+from browsing import expect, log, send
+from helpers import run_async
 from litestar.testing import TestClient
-from playwright.sync_api import expect
 
 from chatserve.app import create_app
 from chatserve.auth import ATTEMPTS, OPEN_PATHS, SESSION_COOKIE
@@ -87,18 +87,19 @@ def scrypt_costs(monkeypatch) -> list[tuple[int, int, int]]:
 
 
 @pytest.fixture
-def auth_client(write_config):
-    clients: list[TestClient] = []
+def bot_py() -> str:
+    """This module's chat functions: they tell who asked."""
+    return AUTH_PY
 
-    def make(text: str = config(), base_url: str = "http://testserver.local") -> TestClient:
-        app = create_app(write_config(text, bot_py=AUTH_PY))
-        test_client = TestClient(app, base_url=base_url).__enter__()
-        clients.append(test_client)
-        return test_client
 
-    yield make
-    for test_client in clients:
-        test_client.__exit__(None, None, None)
+@pytest.fixture
+def auth_client(client):
+    """In-process clients for a private bot: `config()` unless another config is given."""
+
+    def make(text: str = config(), **options) -> TestClient:
+        return client(text, **options)
+
+    return make
 
 
 def sign_in(http: TestClient, username: str = "alice", password: str = "wonderland", **form):
@@ -229,11 +230,10 @@ def login_from(server, address: str, username: str, password: str) -> httpx.Resp
         return http.post(server.url + "/login", data=form, follow_redirects=False)
 
 
-@pytest.mark.server
 def test_failed_logins_are_throttled_per_user_and_address_and_per_address(
     write_config, live_server
 ) -> None:
-    server = live_server(write_config(config(), bot_py=AUTH_PY))
+    server = live_server(write_config(config()))
     for _ in range(5):
         assert login_from(server, "127.0.0.2", "alice", "guess").status_code == 401
     blocked = login_from(server, "127.0.0.2", "alice", "wonderland")  # even the right password
@@ -272,13 +272,12 @@ async def concurrent_logins(url: str, usernames: list[str]) -> list[httpx.Respon
         )
 
 
-@pytest.mark.server
 def test_concurrent_wrong_passwords_are_throttled_before_any_is_checked(
     write_config, live_server
 ) -> None:
     """Each attempt takes its slot before its hash is checked, so a burst cannot slip past the
     limit; past a few checks at once, the rest are refused rather than queued."""
-    server = live_server(write_config(config(), bot_py=AUTH_PY))
+    server = live_server(write_config(config()))
     before = memory(server.process.pid)
     answers = run_async(lambda: concurrent_logins(server.url, ["alice"] * 100))
     statuses = [answer.status_code for answer in answers]
@@ -448,9 +447,8 @@ def routes(app) -> list[tuple[str, str]]:
     return sorted(found, key=lambda pair: (pair[1], pair[0]))
 
 
-@pytest.mark.server
 def test_every_route_but_the_open_ones_refuses_strangers(write_config, live_server) -> None:
-    path = write_config(config(), bot_py=AUTH_PY)
+    path = write_config(config())
     server = live_server(path)
     table = []
     for method, route in routes(create_app(path)):
@@ -469,9 +467,8 @@ def test_every_route_but_the_open_ones_refuses_strangers(write_config, live_serv
     }  # fmt: skip
 
 
-@pytest.mark.server
 def test_the_openai_client_needs_a_token(write_config, live_server) -> None:
-    server = live_server(write_config(config(), bot_py=AUTH_PY))
+    server = live_server(write_config(config()))
     messages = [{"role": "user", "content": "hello"}]
     stranger = openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-a-token-at-all")
     with pytest.raises(openai.AuthenticationError) as refused:
@@ -493,10 +490,8 @@ def sign_in_page(page, url: str) -> None:
     expect(page).to_have_url(f"{url}/")
 
 
-@pytest.mark.browser
-@pytest.mark.server
 def test_sign_in_chat_and_sign_out_in_a_browser(write_config, live_server, new_page, tmp_path):
-    server = live_server(write_config(config(), bot_py=AUTH_PY))
+    server = live_server(write_config(config()))
     page = new_page()
     page.goto(server.url)
     expect(page).to_have_url(f"{server.url}/login")
@@ -521,10 +516,8 @@ def test_sign_in_chat_and_sign_out_in_a_browser(write_config, live_server, new_p
     assert replayed.status_code == 401
 
 
-@pytest.mark.browser
-@pytest.mark.server
 def test_signing_out_everywhere_in_a_browser(write_config, live_server, new_page, tmp_path):
-    server = live_server(write_config(config(), bot_py=AUTH_PY))
+    server = live_server(write_config(config()))
     laptop, phone = new_page(), new_page(viewport={"width": 390, "height": 740})
     for page in (laptop, phone):
         sign_in_page(page, server.url)

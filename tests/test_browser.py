@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from helpers import log, send
-from playwright.sync_api import Page, expect
+from browsing import expect, log, send
+from helpers import wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-def open_bot(write_config, live_server, new_page, yaml: str, **context) -> Page:
-    server = live_server(write_config(yaml))
-    page = new_page(**context)
-    page.goto(server.url)
-    return page
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
-def test_page_shows_the_config(write_config, live_server, new_page) -> None:
+def test_page_shows_the_config(open_bot) -> None:
     page = open_bot(
-        write_config,
-        live_server,
-        new_page,
         """
         fn: bot.py:echo
         title: Yes Man
@@ -45,8 +36,8 @@ def test_page_shows_the_config(write_config, live_server, new_page) -> None:
     expect(log(page)).to_be_attached()
 
 
-def test_message_streams_and_stays(write_config, live_server, new_page) -> None:
-    page = open_bot(write_config, live_server, new_page, "fn: bot.py:steady\n")
+def test_message_streams_and_stays(open_bot) -> None:
+    page = open_bot("fn: bot.py:steady\n")
     send(page, "hello there")
     expect(log(page)).to_contain_text("hello there")
     # Mid-stream: part of the reply is shown, the log is busy and Stop replaces Send.
@@ -59,46 +50,36 @@ def test_message_streams_and_stays(write_config, live_server, new_page) -> None:
     expect(page.get_by_label("Message")).to_have_value("")
 
 
-def test_history_goes_back_to_the_server(write_config, live_server, new_page) -> None:
-    page = open_bot(write_config, live_server, new_page, "fn: bot.py:echo\n")
+def test_history_goes_back_to_the_server(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     send(page, "one")
     expect(log(page)).to_contain_text("echo: one (0 in history)")
     send(page, "two")
     expect(log(page)).to_contain_text("echo: two (2 in history)")
 
 
-def test_stop_keeps_the_partial_reply_and_closes_the_function(
-    write_config, live_server, new_page, tmp_path: Path
-) -> None:
-    page = open_bot(write_config, live_server, new_page, "fn: bot.py:slow\n")
+def test_stop_keeps_the_partial_reply_and_closes_the_function(open_bot, tmp_path: Path) -> None:
+    page = open_bot("fn: bot.py:slow\n")
     send(page, "go")
     expect(log(page)).to_contain_text("step 2")
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_role("button", name="Send")).to_be_visible()
     expect(log(page)).to_contain_text("step")
-    deadline = time.monotonic() + 3
-    while not (tmp_path / "closed.txt").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert (tmp_path / "closed.txt").exists(), "the generator's finally did not run"
+    wait_until((tmp_path / "closed.txt").exists)  # the generator's `finally` ran
     shown = log(page).inner_text()
-    time.sleep(0.3)
+    page.wait_for_timeout(300)
     assert log(page).inner_text() == shown, "the reply kept growing after Stop"
 
 
-def test_clicking_an_example_sends_it(write_config, live_server, new_page) -> None:
-    page = open_bot(
-        write_config, live_server, new_page, 'fn: bot.py:echo\nexamples: ["Am I cool?"]\n'
-    )
+def test_clicking_an_example_sends_it(open_bot) -> None:
+    page = open_bot('fn: bot.py:echo\nexamples: ["Am I cool?"]\n')
     page.get_by_role("button", name="Am I cool?").click()
     expect(log(page)).to_contain_text("echo: Am I cool? (0 in history)")
     expect(page.get_by_role("button", name="Am I cool?")).to_have_count(0)
 
 
-def test_markdown_is_rendered(write_config, live_server, new_page) -> None:
-    bot = 'def md(message, history):\n    return "# Title\\n\\n- a\\n- b\\n\\n```\\ncode\\n```"\n'
-    server = live_server(write_config("fn: bot.py:md\n", bot_py=bot))
-    page = new_page()
-    page.goto(server.url)
+def test_markdown_is_rendered(open_bot) -> None:
+    page = open_bot("fn: bot.py:markdown\n")
     send(page, "x")
     expect(log(page).locator("li")).to_have_count(2)
     expect(log(page).locator("pre code")).to_contain_text("code")
@@ -106,10 +87,8 @@ def test_markdown_is_rendered(write_config, live_server, new_page) -> None:
 
 
 @pytest.mark.parametrize("fn", ["xss", "xss_stream"])
-def test_message_html_is_sanitized_also_mid_stream(
-    write_config, live_server, new_page, fn: str
-) -> None:
-    page = open_bot(write_config, live_server, new_page, f"fn: bot.py:{fn}\n")
+def test_message_html_is_sanitized_also_mid_stream(open_bot, fn: str) -> None:
+    page = open_bot(f"fn: bot.py:{fn}\n")
     dialogs = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     send(page, "x")
@@ -121,18 +100,16 @@ def test_message_html_is_sanitized_also_mid_stream(
     assert dialogs == []
 
 
-def test_chat_function_errors_are_shown_and_the_ui_recovers(
-    write_config, live_server, new_page
-) -> None:
-    page = open_bot(write_config, live_server, new_page, "fn: bot.py:refuse\n")
+def test_chat_function_errors_are_shown_and_the_ui_recovers(open_bot) -> None:
+    page = open_bot("fn: bot.py:refuse\n")
     send(page, "x")
     expect(log(page)).to_contain_text("I can't answer that.")
     expect(page.get_by_role("button", name="Send")).to_be_visible()
     expect(page.get_by_label("Message")).to_be_editable()
 
 
-def test_generic_failure_hides_internals(write_config, live_server, new_page) -> None:
-    page = open_bot(write_config, live_server, new_page, "fn: bot.py:crash\n")
+def test_generic_failure_hides_internals(open_bot) -> None:
+    page = open_bot("fn: bot.py:crash\n")
     send(page, "x")
     expect(log(page)).to_contain_text("Something went wrong")
     expect(log(page)).not_to_contain_text("secret")
@@ -143,14 +120,10 @@ def _background(page: Page) -> tuple[int, ...]:
     return tuple(int(part) for part in color[color.index("(") + 1 : -1].split(",")[:3])
 
 
-def test_dark_mode_follows_the_system_and_the_toggle(write_config, live_server, new_page) -> None:
-    config = write_config("fn: bot.py:echo\n")
-    server = live_server(config)
-    dark = new_page(color_scheme="dark")
-    dark.goto(server.url)
+def test_dark_mode_follows_the_system_and_the_toggle(open_bot) -> None:
+    dark = open_bot("fn: bot.py:echo\n", color_scheme="dark")
     assert sum(_background(dark)) < 3 * 80, _background(dark)
-    light = new_page(color_scheme="light")
-    light.goto(server.url)
+    light = open_bot("fn: bot.py:echo\n", color_scheme="light")
     assert sum(_background(light)) > 3 * 200, _background(light)
     # The toggle overrides the system setting and survives a reload.
     toggle = light.get_by_role("button", name=re.compile("^Color scheme"))
@@ -165,16 +138,13 @@ def test_dark_mode_follows_the_system_and_the_toggle(write_config, live_server, 
 
 def _wait_until_dark(page: Page) -> None:
     # The page fades between schemes; give the transition time to end.
-    deadline = time.monotonic() + 2
-    while sum(_background(page)) >= 3 * 80 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sum(_background(page)) < 3 * 80, _background(page)
+    wait_until(lambda: sum(_background(page)) < 3 * 80)
 
 
-def test_themes_differ(write_config, live_server, new_page) -> None:
+def test_themes_differ(open_bot) -> None:
     accents = set()
     for theme in ("default", "ocean"):
-        page = open_bot(write_config, live_server, new_page, f"fn: bot.py:echo\ntheme: {theme}\n")
+        page = open_bot(f"fn: bot.py:echo\ntheme: {theme}\n")
         expect(page.locator("html")).to_have_attribute("data-theme", theme)
         accents.add(
             page.evaluate(
@@ -184,11 +154,8 @@ def test_themes_differ(write_config, live_server, new_page) -> None:
     assert len(accents) == 2
 
 
-def test_usable_at_phone_width(write_config, live_server, new_page) -> None:
+def test_usable_at_phone_width(open_bot) -> None:
     page = open_bot(
-        write_config,
-        live_server,
-        new_page,
         "fn: bot.py:echo\ntitle: A rather long title for a small screen\n",
         viewport={"width": 360, "height": 740},
         is_mobile=True,

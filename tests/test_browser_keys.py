@@ -4,29 +4,23 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from helpers import log, send
-from playwright.sync_api import Page, expect
+from browsing import expect, log, send
+from helpers import BOT_PY, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.server]
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PNG = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
 
-KEYS_PY = """
-import time
-from pathlib import Path
+KEYS_PY = (
+    BOT_PY
+    + """
 
-import chatserve
-
-HERE = Path(__file__).resolve().parent
-
-
-def echo(message, history):
-    text = message["text"] if isinstance(message, dict) else message
-    return f"echo: {text}"
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 def styled(message, history):
@@ -61,22 +55,6 @@ def late(message, history):
     return "late reply"
 
 
-def steady(message, history):
-    for i in range(1, 9):
-        time.sleep(0.15)
-        yield "word " * i
-
-
-def slow(message, history):
-    try:
-        for i in range(1000):
-            time.sleep(0.05)
-            yield f"step {i}"
-    finally:
-        with open("closed.txt", "w") as f:
-            f.write("closed")
-
-
 CALLS = []
 
 
@@ -87,32 +65,18 @@ def slow_on_retry(message, history):
         return
     yield from slow(message, history)
 """
+)
 
 
 @pytest.fixture
-def open_ui(write_config, live_server, new_page, tmp_path: Path):
+def bot_py(tmp_path: Path) -> str:
+    """This module's chat functions beside the shared ones, and the picture they show."""
     (tmp_path / "pic.png").write_bytes(PNG.read_bytes())
-
-    def open_page(yaml: str, **context) -> Page:
-        server = live_server(write_config(yaml, bot_py=KEYS_PY))
-        page = new_page(**context)
-        page.goto(server.url)
-        expect(page.get_by_label("Message")).to_be_visible()
-        return page
-
-    return open_page
+    return KEYS_PY
 
 
 def height(page: Page) -> float:
     return log(page).bounding_box()["height"]
-
-
-def eventually(read, expected, timeout: float = 5.0):
-    """Polls `read()` until it returns `expected` (Python Playwright has no expect.poll)."""
-    deadline = time.monotonic() + timeout
-    while (value := read()) != expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert value == expected
 
 
 def clipboard(page: Page) -> str:
@@ -125,8 +89,8 @@ CLIPBOARD = {"permissions": ["clipboard-read", "clipboard-write"]}
 # chatbot.height / min_height / max_height ------------------------------------------------------
 
 
-def test_chatbot_height_fixes_the_message_list(open_ui) -> None:
-    page = open_ui(
+def test_chatbot_height_fixes_the_message_list(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {height: 300}\n", viewport={"width": 1000, "height": 900}
     )
     assert abs(height(page) - 300) <= 4  # the frame's border takes a pixel or two
@@ -135,20 +99,20 @@ def test_chatbot_height_fixes_the_message_list(open_ui) -> None:
     assert abs(height(page) - 300) <= 4
 
 
-def test_default_height_fills_the_window(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n", viewport={"width": 1000, "height": 900})
+def test_default_height_fills_the_window(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n", viewport={"width": 1000, "height": 900})
     assert height(page) > 500
 
 
-def test_chatbot_min_height_wins_over_a_short_window(open_ui) -> None:
-    page = open_ui(
+def test_chatbot_min_height_wins_over_a_short_window(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {min_height: 600}\n", viewport={"width": 1000, "height": 400}
     )
     assert height(page) >= 596
 
 
-def test_chatbot_max_height_caps_a_tall_window(open_ui) -> None:
-    page = open_ui(
+def test_chatbot_max_height_caps_a_tall_window(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {max_height: 200}\n", viewport={"width": 1000, "height": 900}
     )
     assert height(page) <= 202
@@ -157,8 +121,8 @@ def test_chatbot_max_height_caps_a_tall_window(open_ui) -> None:
 # chatbot message rendering and buttons ----------------------------------------------------------
 
 
-def styled_reply(open_ui, yaml: str) -> tuple[Page, str]:
-    page = open_ui(yaml)
+def styled_reply(open_bot, yaml: str) -> tuple[Page, str]:
+    page = open_bot(yaml)
     send(page, "x")
     red = log(page).get_by_text("red text")
     expect(red).to_be_visible()
@@ -169,69 +133,70 @@ def styled_reply(open_ui, yaml: str) -> tuple[Page, str]:
     return page, red.evaluate("el => getComputedStyle(el).color")
 
 
-def test_sanitize_html_false_keeps_styles_but_never_scripts(open_ui) -> None:
-    _, color = styled_reply(open_ui, "fn: bot.py:styled\nchatbot: {sanitize_html: false}\n")
+def test_sanitize_html_false_keeps_styles_but_never_scripts(open_bot) -> None:
+    _, color = styled_reply(open_bot, "fn: bot.py:styled\nchatbot: {sanitize_html: false}\n")
     assert color == "rgb(255, 0, 0)"
 
 
-def test_sanitize_html_default_removes_scripts(open_ui) -> None:
-    styled_reply(open_ui, "fn: bot.py:styled\n")
+def test_sanitize_html_default_removes_scripts(open_bot) -> None:
+    styled_reply(open_bot, "fn: bot.py:styled\n")
 
 
-def test_sanitize_html_default_strips_styles(open_ui) -> None:
-    _, color = styled_reply(open_ui, "fn: bot.py:styled\n")
+def test_sanitize_html_default_strips_styles(open_bot) -> None:
+    _, color = styled_reply(open_bot, "fn: bot.py:styled\n")
     assert color != "rgb(255, 0, 0)"
 
 
-def test_show_copy_button_false_removes_the_reply_copy(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nchatbot: {show_copy_button: false}\n")
+def test_show_copy_button_false_removes_the_reply_copy(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nchatbot: {show_copy_button: false}\n")
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     expect(log(page).get_by_role("button", name="Retry")).to_be_visible()
     expect(log(page).get_by_role("button", name="Copy")).to_have_count(0)
 
 
-def test_reply_has_a_copy_button_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n", **CLIPBOARD)
+def test_reply_has_a_copy_button_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n", **CLIPBOARD)
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     log(page).get_by_role("button", name="Copy").last.click()
-    eventually(lambda: clipboard(page), "echo: hi")
+    wait_until(lambda: clipboard(page) == "echo: hi (0 in history)")
 
 
-def test_show_copy_all_button_copies_role_content_blocks(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nchatbot: {show_copy_all_button: true}\n", **CLIPBOARD)
+def test_show_copy_all_button_copies_role_content_blocks(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nchatbot: {show_copy_all_button: true}\n", **CLIPBOARD)
     copy_all = page.get_by_role("button", name="Copy conversation")
     expect(copy_all).to_have_count(0)  # nothing to copy yet
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     copy_all.click()
-    eventually(lambda: clipboard(page), "user: hi\n\nassistant: echo: hi")
+    wait_until(lambda: clipboard(page) == "user: hi\n\nassistant: echo: hi (0 in history)")
 
 
-def test_copy_all_button_is_off_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n")
+def test_copy_all_button_is_off_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     expect(page.get_by_role("button", name="Copy conversation")).to_have_count(0)
 
 
-def test_watermark_is_appended_to_copied_text(open_ui) -> None:
-    page = open_ui(
+def test_watermark_is_appended_to_copied_text(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {show_copy_all_button: true, watermark: Made with chatserve}\n",
         **CLIPBOARD,
     )
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     log(page).get_by_role("button", name="Copy").last.click()
-    eventually(lambda: clipboard(page), "echo: hi\n\nMade with chatserve")
+    wait_until(lambda: clipboard(page) == "echo: hi (0 in history)\n\nMade with chatserve")
     page.get_by_role("button", name="Copy conversation").click()
-    eventually(lambda: clipboard(page), "user: hi\n\nassistant: echo: hi\n\nMade with chatserve")
+    copied = "user: hi\n\nassistant: echo: hi (0 in history)\n\nMade with chatserve"
+    wait_until(lambda: clipboard(page) == copied)
 
 
 @pytest.mark.parametrize(("grouped", "avatars"), [(True, 1), (False, 2)])
-def test_group_consecutive_messages(open_ui, grouped: bool, avatars: int) -> None:
-    page = open_ui(
+def test_group_consecutive_messages(open_bot, grouped: bool, avatars: int) -> None:
+    page = open_bot(
         "fn: bot.py:two\nchatbot: {avatar_images: [null, pic.png], "
         f"group_consecutive_messages: {str(grouped).lower()}}}\n"
     )
@@ -248,8 +213,8 @@ def test_group_consecutive_messages(open_ui, grouped: bool, avatars: int) -> Non
 
 
 @pytest.mark.parametrize("allowed", [True, False])
-def test_allow_file_downloads(open_ui, allowed: bool) -> None:
-    page = open_ui(
+def test_allow_file_downloads(open_bot, allowed: bool) -> None:
+    page = open_bot(
         f"fn: bot.py:picture\nchatbot: {{allow_file_downloads: {str(allowed).lower()}}}\n"
     )
     send(page, "x")
@@ -258,8 +223,8 @@ def test_allow_file_downloads(open_ui, allowed: bool) -> None:
     expect(download).to_have_count(1 if allowed else 0)
 
 
-def test_resizable_adds_a_keyboard_operable_handle(open_ui) -> None:
-    page = open_ui(
+def test_resizable_adds_a_keyboard_operable_handle(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {resizable: true}\n", viewport={"width": 1000, "height": 900}
     )
     handle = page.get_by_role("separator", name="Resize conversation")
@@ -268,19 +233,19 @@ def test_resizable_adds_a_keyboard_operable_handle(open_ui) -> None:
     handle.focus()
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
-    eventually(lambda: round(before - height(page)), 80)
+    wait_until(lambda: round(before - height(page)) == 80)
 
 
-def test_no_resize_handle_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n")
+def test_no_resize_handle_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     expect(page.get_by_role("separator", name="Resize conversation")).to_have_count(0)
 
 
 # textbox ---------------------------------------------------------------------------------------
 
 
-def test_textbox_max_lines_stops_the_growth(open_ui) -> None:
-    page = open_ui(
+def test_textbox_max_lines_stops_the_growth(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\ntextbox: {max_lines: 3}\n", viewport={"width": 1000, "height": 900}
     )
     box = page.get_by_label("Message")
@@ -291,8 +256,8 @@ def test_textbox_max_lines_stops_the_growth(open_ui) -> None:
     assert box.evaluate("el => el.scrollHeight > el.clientHeight")
 
 
-def test_textbox_grows_with_its_text_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n", viewport={"width": 1000, "height": 900})
+def test_textbox_grows_with_its_text_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n", viewport={"width": 1000, "height": 900})
     box = page.get_by_label("Message")
     box.fill("a\nb\nc")
     three = box.bounding_box()["height"]
@@ -300,8 +265,8 @@ def test_textbox_grows_with_its_text_by_default(open_ui) -> None:
     assert box.bounding_box()["height"] > three + 20
 
 
-def test_textbox_stop_btn_text_shows_while_streaming(open_ui, tmp_path: Path) -> None:
-    page = open_ui("fn: bot.py:slow\ntextbox: {stop_btn: Halt}\n")
+def test_textbox_stop_btn_text_shows_while_streaming(open_bot, tmp_path: Path) -> None:
+    page = open_bot("fn: bot.py:slow\ntextbox: {stop_btn: Halt}\n")
     expect(page.get_by_role("button", name="Halt")).to_be_hidden()
     send(page, "go")
     halt = page.get_by_role("button", name="Halt")
@@ -310,25 +275,25 @@ def test_textbox_stop_btn_text_shows_while_streaming(open_ui, tmp_path: Path) ->
     halt.click()
     expect(log(page)).to_contain_text("Stopped")
     expect(halt).to_be_hidden()
-    eventually(lambda: (tmp_path / "closed.txt").exists(), True)
+    wait_until((tmp_path / "closed.txt").exists)
 
 
-def test_textbox_autofocus_false_overrides_top_level(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nautofocus: true\ntextbox: {autofocus: false}\n")
+def test_textbox_autofocus_false_overrides_top_level(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nautofocus: true\ntextbox: {autofocus: false}\n")
     page.wait_for_timeout(300)
     expect(page.get_by_label("Message")).not_to_be_focused()
 
 
-def test_message_box_has_focus_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n")
+def test_message_box_has_focus_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     expect(page.get_by_label("Message")).to_be_focused()
 
 
 # conversation actions --------------------------------------------------------------------------
 
 
-def test_clear_empties_the_log(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n")
+def test_clear_empties_the_log(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     send(page, "hi")
     expect(log(page)).to_contain_text("echo: hi")
     page.get_by_role("button", name="Clear").click()
@@ -339,8 +304,8 @@ def test_clear_empties_the_log(open_ui) -> None:
     expect(log(page)).not_to_contain_text("echo: hi")
 
 
-def test_stop_works_during_a_retry(open_ui, tmp_path: Path) -> None:
-    page = open_ui("fn: bot.py:slow_on_retry\n")
+def test_stop_works_during_a_retry(open_bot, tmp_path: Path) -> None:
+    page = open_bot("fn: bot.py:slow_on_retry\n")
     send(page, "question")
     expect(log(page)).to_contain_text("first answer")
     log(page).get_by_role("button", name="Retry").click()
@@ -350,11 +315,11 @@ def test_stop_works_during_a_retry(open_ui, tmp_path: Path) -> None:
     page.get_by_role("button", name="Stop").click()
     expect(log(page)).to_contain_text("Stopped")
     expect(page.get_by_role("button", name="Send")).to_be_visible()
-    eventually(lambda: (tmp_path / "closed.txt").exists(), True)
+    wait_until((tmp_path / "closed.txt").exists)
 
 
-def test_escape_stops_a_streaming_reply(open_ui, tmp_path: Path) -> None:
-    page = open_ui("fn: bot.py:slow\n")
+def test_escape_stops_a_streaming_reply(open_bot, tmp_path: Path) -> None:
+    page = open_bot("fn: bot.py:slow\n")
     send(page, "go")
     expect(log(page)).to_contain_text("step 2")
     log(page).click(position={"x": 5, "y": 5})  # focus away from the composer: "from anywhere"
@@ -362,7 +327,7 @@ def test_escape_stops_a_streaming_reply(open_ui, tmp_path: Path) -> None:
     page.keyboard.press("Escape")
     expect(log(page)).to_contain_text("Stopped")
     expect(page.get_by_role("button", name="Stop")).to_be_hidden()
-    eventually(lambda: (tmp_path / "closed.txt").exists(), True)
+    wait_until((tmp_path / "closed.txt").exists)
     stopped_at = log(page).inner_text()
     page.wait_for_timeout(300)
     assert log(page).inner_text() == stopped_at
@@ -371,8 +336,8 @@ def test_escape_stops_a_streaming_reply(open_ui, tmp_path: Path) -> None:
 # examples --------------------------------------------------------------------------------------
 
 
-def test_example_icons_show_in_the_card(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nexamples: [Hello there]\nexample_icons: [pic.png]\n")
+def test_example_icons_show_in_the_card(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nexamples: [Hello there]\nexample_icons: [pic.png]\n")
     card = page.get_by_role("button", name="Hello there")
     icon = card.locator("img")
     expect(icon).to_be_visible()
@@ -380,9 +345,9 @@ def test_example_icons_show_in_the_card(open_ui) -> None:
     assert icon.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
-def test_multimodal_example_files_show_as_thumbnail_and_chips(open_ui, tmp_path: Path) -> None:
+def test_multimodal_example_files_show_as_thumbnail_and_chips(open_bot, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    page = open_ui(
+    page = open_bot(
         "fn: bot.py:echo\nmultimodal: true\n"
         "textbox: {file_count: multiple}\n"
         "examples:\n  - {text: Describe these, files: [pic.png, notes.txt]}\n"
@@ -404,8 +369,8 @@ def saved(page: Page, title: str):
     return nav.get_by_role("button", name=title, exact=True)
 
 
-def test_saved_history_rename_and_delete(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nsave_history: true\n")
+def test_saved_history_rename_and_delete(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nsave_history: true\n")
     nav = page.get_by_role("navigation", name="Conversations")
     send(page, "alpha question")
     expect(log(page)).to_contain_text("echo: alpha question")
@@ -432,8 +397,8 @@ def test_saved_history_rename_and_delete(open_ui) -> None:
     expect(saved(page, "My renamed chat")).to_have_count(0)
 
 
-def test_deleting_the_only_saved_conversation(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nsave_history: true\n")
+def test_deleting_the_only_saved_conversation(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nsave_history: true\n")
     nav = page.get_by_role("navigation", name="Conversations")
     send(page, "alpha question")
     expect(log(page)).to_contain_text("echo: alpha question")
@@ -447,8 +412,10 @@ def test_deleting_the_only_saved_conversation(open_ui) -> None:
 PAGE_SCROLLS = "document.scrollingElement.scrollHeight > window.innerHeight + 1"
 
 
-def test_fill_height_false_lets_the_page_scroll(open_ui) -> None:
-    page = open_ui("fn: bot.py:long\nfill_height: false\n", viewport={"width": 1000, "height": 800})
+def test_fill_height_false_lets_the_page_scroll(open_bot) -> None:
+    page = open_bot(
+        "fn: bot.py:long\nfill_height: false\n", viewport={"width": 1000, "height": 800}
+    )
     assert height(page) < 800 * 0.75  # not stretched to the window
     send(page, "x")
     expect(log(page)).to_contain_text("line 79")
@@ -457,8 +424,8 @@ def test_fill_height_false_lets_the_page_scroll(open_ui) -> None:
     assert page.evaluate("window.scrollY") > 0  # and the page followed the reply
 
 
-def test_fill_height_default_scrolls_inside_the_list(open_ui) -> None:
-    page = open_ui("fn: bot.py:long\n", viewport={"width": 1000, "height": 800})
+def test_fill_height_default_scrolls_inside_the_list(open_bot) -> None:
+    page = open_bot("fn: bot.py:long\n", viewport={"width": 1000, "height": 800})
     send(page, "x")
     expect(log(page)).to_contain_text("line 79")
     assert not page.evaluate(PAGE_SCROLLS)
@@ -474,8 +441,8 @@ def scroll_during_stream(page: Page) -> tuple[int, int]:
     return early, log(page).evaluate("el => el.scrollTop")
 
 
-def test_autoscroll_false_keeps_the_scroll_position(open_ui) -> None:
-    page = open_ui(
+def test_autoscroll_false_keeps_the_scroll_position(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:long_stream\nautoscroll: false\n", viewport={"width": 1000, "height": 700}
     )
     early, late = scroll_during_stream(page)
@@ -483,8 +450,8 @@ def test_autoscroll_false_keeps_the_scroll_position(open_ui) -> None:
     assert log(page).evaluate("el => el.scrollHeight - el.clientHeight") > early + 200
 
 
-def test_autoscroll_default_follows_the_reply(open_ui) -> None:
-    page = open_ui("fn: bot.py:long_stream\n", viewport={"width": 1000, "height": 700})
+def test_autoscroll_default_follows_the_reply(open_bot) -> None:
+    page = open_bot("fn: bot.py:long_stream\n", viewport={"width": 1000, "height": 700})
     early, late = scroll_during_stream(page)
     assert late > early + 200
     assert log(page).evaluate("el => el.scrollHeight - el.clientHeight - el.scrollTop") < 50
@@ -494,8 +461,8 @@ ELAPSED = re.compile(r"^\d+\.\ds$")
 
 
 @pytest.mark.parametrize(("mode", "shown"), [("hidden", False), ("full", True), ("minimal", True)])
-def test_show_progress_while_waiting_for_the_first_token(open_ui, mode: str, shown: bool) -> None:
-    page = open_ui(f"fn: bot.py:late\nshow_progress: {mode}\n")
+def test_show_progress_while_waiting_for_the_first_token(open_bot, mode: str, shown: bool) -> None:
+    page = open_bot(f"fn: bot.py:late\nshow_progress: {mode}\n")
     send(page, "x")
     expect(log(page).get_by_text("x", exact=True)).to_be_visible()
     elapsed = log(page).get_by_text(ELAPSED)
@@ -535,8 +502,8 @@ RECORD_ANNOUNCEMENTS = """
 """
 
 
-def test_completed_reply_is_announced_once(open_ui) -> None:
-    page = open_ui("fn: bot.py:steady\n")
+def test_completed_reply_is_announced_once(open_bot) -> None:
+    page = open_bot("fn: bot.py:steady\n")
     page.evaluate(RECORD_ANNOUNCEMENTS)
     send(page, "x")
     expect(log(page)).to_have_attribute("aria-live", "off")
@@ -545,7 +512,7 @@ def test_completed_reply_is_announced_once(open_ui) -> None:
     expect(page.get_by_role("button", name="Retry")).to_be_visible()
     expect(log(page)).to_have_attribute("aria-live", "polite")
     final = ("word " * 8).strip()
-    eventually(lambda: page.evaluate("window.announced"), [final])
+    wait_until(lambda: page.evaluate("window.announced") == [final])
     page.wait_for_timeout(300)
     assert page.evaluate("window.announced") == [final]
     assert set(page.evaluate("window.liveWhileBusy")) == {"off"}
@@ -554,17 +521,17 @@ def test_completed_reply_is_announced_once(open_ui) -> None:
 # css_paths and head_paths ----------------------------------------------------------------------
 
 
-def test_css_paths_and_head_paths_reach_the_page(open_ui, tmp_path: Path) -> None:
+def test_css_paths_and_head_paths_reach_the_page(open_bot, tmp_path: Path) -> None:
     (tmp_path / "extra.css").write_text("body { word-spacing: 7px; }\n")
     (tmp_path / "head.html").write_text('<meta name="chatserve-test" content="from head_paths">\n')
-    page = open_ui("fn: bot.py:echo\ncss_paths: [extra.css]\nhead_paths: head.html\n")
+    page = open_bot("fn: bot.py:echo\ncss_paths: [extra.css]\nhead_paths: head.html\n")
     assert page.evaluate("getComputedStyle(document.body).wordSpacing") == "7px"
     expect(page.locator("head meta[name=chatserve-test]")).to_have_attribute(
         "content", "from head_paths"
     )
 
 
-def test_no_custom_css_by_default(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\n")
+def test_no_custom_css_by_default(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\n")
     assert page.evaluate("getComputedStyle(document.body).wordSpacing") == "0px"
     expect(page.locator("head meta[name=chatserve-test]")).to_have_count(0)

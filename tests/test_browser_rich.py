@@ -6,29 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SlotHolder, log, send
-from playwright.sync_api import Page, expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.server]
+from browsing import expect, log, send
+from helpers import SlotHolder
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 PNG = CONFIGS / "assets" / "landscape.png"
 
 
-@pytest.fixture
-def open_config(live_server, new_page):
-    def open_page(name: str, **context) -> Page:
-        server = live_server(CONFIGS / f"{name}.yaml")
-        page = new_page(**context)
-        page.goto(server.url)
-        page.server_url = server.url  # type: ignore[attr-defined]
-        return page
-
-    return open_page
-
-
-def test_showcase_renders_every_kind_of_reply(open_config, tmp_path: Path) -> None:
-    page = open_config("showcase", viewport={"width": 1280, "height": 1000})
+def test_showcase_renders_every_kind_of_reply(open_bot, tmp_path: Path) -> None:
+    page = open_bot(CONFIGS / "showcase.yaml", viewport={"width": 1280, "height": 1000})
     expect(page.get_by_text("Answer settings")).to_be_visible()
     expect(page.get_by_label("Detail")).to_be_visible()  # the accordion starts open
     page.get_by_role("row", name="Show me everything").click()
@@ -49,24 +35,24 @@ def test_showcase_renders_every_kind_of_reply(open_config, tmp_path: Path) -> No
     page.screenshot(path=str(tmp_path / "showcase.png"), full_page=True)
 
 
-def test_option_click_sends_its_value(open_config) -> None:
-    page = open_config("options")
+def test_option_click_sends_its_value(open_bot) -> None:
+    page = open_bot(CONFIGS / "options.yaml")
     page.get_by_role("button", name="Write a Python function").click()
     page.get_by_role("button", name="Yes", exact=True).click()
     expect(log(page)).to_contain_text("Great!")
     expect(log(page)).to_contain_text("Yes, that's correct.")
 
 
-def test_thought_goes_from_pending_to_done(open_config) -> None:
-    page = open_config("thoughts")
+def test_thought_goes_from_pending_to_done(open_bot) -> None:
+    page = open_bot(CONFIGS / "thoughts.yaml")
     page.get_by_role("button", name="What's the weather in New York?").click()
     expect(log(page)).to_contain_text("Used tool Weather API")
     expect(log(page)).to_contain_text("The weather API says it is 20 degrees")
     expect(log(page)).to_contain_text("Response")
 
 
-def test_multimodal_attach_and_count(open_config) -> None:
-    page = open_config("count_images")
+def test_multimodal_attach_and_count(open_bot) -> None:
+    page = open_bot(CONFIGS / "count_images.yaml")
     page.locator("input[type=file]").set_input_files([str(PNG), str(PNG)])
     expect(page.get_by_role("button", name="Remove landscape.png")).to_have_count(2)
     send(page, "two pictures")
@@ -77,8 +63,8 @@ def test_multimodal_attach_and_count(open_config) -> None:
     expect(log(page)).to_contain_text("You just uploaded 1 images, total uploaded: 3")
 
 
-def test_dropping_a_file_attaches_it(open_config) -> None:
-    page = open_config("count_images")
+def test_dropping_a_file_attaches_it(open_bot) -> None:
+    page = open_bot(CONFIGS / "count_images.yaml")
     data = page.evaluate_handle(
         """() => {
             const transfer = new DataTransfer();
@@ -94,8 +80,8 @@ def test_dropping_a_file_attaches_it(open_config) -> None:
     expect(page.get_by_role("button", name="Remove dropped.png")).to_be_visible()
 
 
-def test_additional_inputs_reach_the_function(open_config) -> None:
-    page = open_config("system_prompt")
+def test_additional_inputs_reach_the_function(open_bot) -> None:
+    page = open_bot(CONFIGS / "system_prompt.yaml")
     page.get_by_text("Additional inputs").click()
     page.get_by_label("System Prompt").fill("Be brief")
     slider = page.get_by_label("Tokens")
@@ -105,14 +91,14 @@ def test_additional_inputs_reach_the_function(open_config) -> None:
     expect(log(page)).to_contain_text("System prompt: Be brief")
 
 
-def test_example_row_sets_the_inputs(open_config) -> None:
-    page = open_config("system_prompt")
+def test_example_row_sets_the_inputs(open_bot) -> None:
+    page = open_bot(CONFIGS / "system_prompt.yaml")
     page.get_by_role("row", name="What is YAML?").click()
     expect(log(page)).to_contain_text("System prompt: You answer in haiku.")
 
 
-def test_inputs_rendered_above_the_chat(open_config) -> None:
-    page = open_config("system_prompt_above")
+def test_inputs_rendered_above_the_chat(open_bot) -> None:
+    page = open_bot(CONFIGS / "system_prompt_above.yaml")
     prompt = page.get_by_label("System Prompt").bounding_box()
     chat = log(page).bounding_box()
     assert prompt is not None and chat is not None
@@ -120,19 +106,17 @@ def test_inputs_rendered_above_the_chat(open_config) -> None:
 
 
 @pytest.mark.parametrize("name", ["music", "file_dict"])
-def test_audio_replies_get_a_player(open_config, name: str) -> None:
-    page = open_config(name)
+def test_audio_replies_get_a_player(open_bot, name: str) -> None:
+    page = open_bot(CONFIGS / f"{name}.yaml")
     send(page, "Queen")
     player = log(page).locator("audio")
     expect(player).to_have_count(1)
     assert player.get_attribute("src").endswith("audio_sample.wav")
 
 
-def test_queue_position_is_shown(open_config, write_config, live_server, new_page) -> None:
-    server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
-    page = new_page()
-    page.goto(server.url)
-    with SlotHolder(server.url):
+def test_queue_position_is_shown(open_bot) -> None:
+    page = open_bot("fn: bot.py:slow\nconcurrency_limit: 1\n")
+    with SlotHolder(page.url):
         send(page, "me next")
         expect(log(page)).to_contain_text("Waiting in line: 1")
     expect(log(page)).to_contain_text("step 1")
@@ -179,10 +163,8 @@ additional_inputs_accordion: {label: Settings, open: true}
 """
 
 
-def test_more_components_and_input_types(write_config, live_server, new_page) -> None:
-    server = live_server(write_config(MORE_YAML, bot_py=MORE_PY % str(PNG)))
-    page = new_page(viewport={"width": 1280, "height": 1600})
-    page.goto(server.url)
+def test_more_components_and_input_types(open_bot) -> None:
+    page = open_bot(MORE_YAML, bot_py=MORE_PY % str(PNG), viewport={"width": 1280, "height": 1600})
     page.get_by_label("Model").select_option("large")
     page.get_by_label("Temperature").fill("1.5")
     page.get_by_label("code").check()

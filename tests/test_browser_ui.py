@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from helpers import log, send, wait_until
-from playwright.sync_api import Page, expect
+from browsing import expect, log, send
+from helpers import wait_until
 
 from chatserve.flagstore import FlagStore
 
-pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-UI_PY = """
-def echo(message, history, *inputs):
-    return f"echo: {message} ({len(history)} in history)"
-
-
-def markdown(message, history):
-    code = "```python\\ndef f():\\n    return 1\\n```"
-    return f"**bold** line one\\nline two\\n\\n{code}\\n\\n$$x^2$$"
-"""
-
-
-@pytest.fixture
-def open_ui(write_config, live_server, new_page):
-    def open_page(yaml: str, **context) -> Page:
-        server = live_server(write_config(yaml, bot_py=UI_PY))
-        page = new_page(**context)
-        page.goto(server.url)
-        return page
-
-    return open_page
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 def css_var(page: Page, name: str) -> str:
@@ -39,8 +20,8 @@ def css_var(page: Page, name: str) -> str:
     return page.evaluate(script)
 
 
-def test_custom_theme_css_and_js(open_ui) -> None:
-    page = open_ui(
+def test_custom_theme_css_and_js(open_bot) -> None:
+    page = open_bot(
         'fn: bot.py:echo\ntheme: {base: ocean, primary: "#ff0055", radius: 3px}\n'
         'css: "body { letter-spacing: 0.5px; }"\n'
         "js: \"() => document.body.classList.add('custom-js-ran')\"\n"
@@ -52,8 +33,8 @@ def test_custom_theme_css_and_js(open_ui) -> None:
     expect(page.locator("body")).to_have_class("custom-js-ran")
 
 
-def test_markdown_code_highlighting_and_math(open_ui) -> None:
-    page = open_ui("fn: bot.py:markdown\n")
+def test_markdown_code_highlighting_and_math(open_bot) -> None:
+    page = open_bot("fn: bot.py:markdown\n")
     send(page, "x")
     expect(log(page).locator("strong", has_text="bold")).to_be_visible()
     expect(log(page).locator("br")).not_to_have_count(0)  # line_breaks
@@ -62,18 +43,20 @@ def test_markdown_code_highlighting_and_math(open_ui) -> None:
     expect(code.locator("span")).not_to_have_count(0)  # highlighted tokens
 
 
-def test_render_markdown_off_and_no_math(open_ui) -> None:
-    page = open_ui("fn: bot.py:markdown\nchatbot: {render_markdown: false, latex_delimiters: []}\n")
+def test_render_markdown_off_and_no_math(open_bot) -> None:
+    page = open_bot(
+        "fn: bot.py:markdown\nchatbot: {render_markdown: false, latex_delimiters: []}\n"
+    )
     send(page, "x")
     expect(log(page)).to_contain_text("**bold**")
     expect(log(page).locator("strong")).to_have_count(0)
     expect(log(page).locator(".katex")).to_have_count(0)
 
 
-def test_panel_layout_avatars_and_rtl(open_ui, tmp_path: Path) -> None:
+def test_panel_layout_avatars_and_rtl(open_bot, tmp_path: Path) -> None:
     png = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
     (tmp_path / "me.png").write_bytes(png.read_bytes())
-    page = open_ui(
+    page = open_bot(
         "fn: bot.py:echo\nchatbot: {layout: panel, avatar_images: [me.png, null], rtl: true}\n"
     )
     send(page, "hello")
@@ -84,8 +67,8 @@ def test_panel_layout_avatars_and_rtl(open_ui, tmp_path: Path) -> None:
     )
 
 
-def test_textbox_lines_counter_and_button_text(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\ntextbox: {lines: 3, max_length: 20, submit_btn: Ask}\n")
+def test_textbox_lines_counter_and_button_text(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\ntextbox: {lines: 3, max_length: 20, submit_btn: Ask}\n")
     box = page.get_by_label("Message")
     expect(box).to_have_attribute("rows", "3")
     box.fill("x" * 19)
@@ -93,8 +76,8 @@ def test_textbox_lines_counter_and_button_text(open_ui) -> None:
     expect(page.get_by_role("button", name="Ask")).to_be_visible()
 
 
-def test_retry_undo_and_edit(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\neditable: true\n")
+def test_retry_undo_and_edit(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\neditable: true\n")
     send(page, "first")
     expect(log(page)).to_contain_text("echo: first (0 in history)")
     send(page, "second")
@@ -112,8 +95,8 @@ def test_retry_undo_and_edit(open_ui) -> None:
     expect(log(page)).not_to_contain_text("echo: first")
 
 
-def test_examples_labels_and_fill_only(open_ui) -> None:
-    page = open_ui(
+def test_examples_labels_and_fill_only(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nexamples: [the long example text]\nexample_labels: [Short]\n"
         "run_examples_on_click: false\n"
     )
@@ -122,8 +105,8 @@ def test_examples_labels_and_fill_only(open_ui) -> None:
     expect(log(page)).not_to_contain_text("echo:")
 
 
-def test_thumbs_and_flag_menu_are_recorded(open_ui, tmp_path: Path) -> None:
-    page = open_ui(
+def test_thumbs_and_flag_menu_are_recorded(open_bot, tmp_path: Path) -> None:
+    page = open_bot(
         "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dislike, Wrong]\n"
         "additional_inputs: [{type: slider, label: Heat, value: 3}]\n"
     )
@@ -150,8 +133,8 @@ def test_thumbs_and_flag_menu_are_recorded(open_ui, tmp_path: Path) -> None:
     assert len({f["id"] for f in flags}) == 3  # a fresh id per click
 
 
-def test_saved_history_survives_a_reload(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nsave_history: true\n")
+def test_saved_history_survives_a_reload(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nsave_history: true\n")
     send(page, "remember me")
     expect(log(page)).to_contain_text("echo: remember me")
     page.reload()
@@ -159,14 +142,14 @@ def test_saved_history_survives_a_reload(open_ui) -> None:
     expect(log(page)).to_contain_text("echo: remember me")
 
 
-def test_fill_width_and_hidden_progress(open_ui) -> None:
-    page = open_ui("fn: bot.py:echo\nfill_width: true\n", viewport={"width": 1600, "height": 900})
+def test_fill_width_and_hidden_progress(open_bot) -> None:
+    page = open_bot("fn: bot.py:echo\nfill_width: true\n", viewport={"width": 1600, "height": 900})
     width = log(page).bounding_box()["width"]
     assert width > 1200
 
 
-def test_no_horizontal_overflow_at_phone_size(open_ui) -> None:
-    page = open_ui(
+def test_no_horizontal_overflow_at_phone_size(open_bot) -> None:
+    page = open_bot(
         "fn: bot.py:markdown\nsave_history: true\nflagging_mode: manual\neditable: true\n",
         viewport={"width": 390, "height": 844},
         is_mobile=True,
@@ -178,8 +161,8 @@ def test_no_horizontal_overflow_at_phone_size(open_ui) -> None:
 
 
 @pytest.mark.parametrize(("spacing", "gap"), [("sm", 16.8), ("lg", 33.6)])
-def test_custom_theme_spacing(open_ui, spacing: str, gap: float) -> None:
-    page = open_ui(f"fn: bot.py:echo\ntheme: {{spacing: {spacing}}}\n")
+def test_custom_theme_spacing(open_bot, spacing: str, gap: float) -> None:
+    page = open_bot(f"fn: bot.py:echo\ntheme: {{spacing: {spacing}}}\n")
     send(page, "one")
     send(page, "two")
     expect(log(page)).to_contain_text("echo: two")
@@ -189,27 +172,14 @@ def test_custom_theme_spacing(open_ui, spacing: str, gap: float) -> None:
 
 
 FILES_PY = """
-import time
-
-
 def describe(message, history):
     return f"{message['text']} with {len(message['files'])} file(s)"
-
-
-def slow(message, history):
-    for i in range(1000):
-        time.sleep(0.05)
-        yield f"step {i}"
 """
 
 
-def test_edit_keeps_the_turns_files_and_can_be_stopped(write_config, live_server, new_page) -> None:
+def test_edit_keeps_the_turns_files_and_can_be_stopped(open_bot) -> None:
     png = Path(__file__).resolve().parent.parent / "configs" / "assets" / "landscape.png"
-    server = live_server(
-        write_config("fn: bot.py:describe\nmultimodal: true\neditable: true\n", bot_py=FILES_PY)
-    )
-    page = new_page()
-    page.goto(server.url)
+    page = open_bot("fn: bot.py:describe\nmultimodal: true\neditable: true\n", bot_py=FILES_PY)
     page.locator("input[type=file]").set_input_files(str(png))
     send(page, "look")
     expect(log(page)).to_contain_text("look with 1 file(s)")
@@ -220,10 +190,8 @@ def test_edit_keeps_the_turns_files_and_can_be_stopped(write_config, live_server
     expect(log(page)).not_to_contain_text("look with 1 file(s)")
 
 
-def test_a_running_edit_can_be_stopped(write_config, live_server, new_page) -> None:
-    server = live_server(write_config("fn: bot.py:slow\neditable: true\n", bot_py=FILES_PY))
-    page = new_page()
-    page.goto(server.url)
+def test_a_running_edit_can_be_stopped(open_bot) -> None:
+    page = open_bot("fn: bot.py:slow\neditable: true\n")
     send(page, "first")
     expect(log(page)).to_contain_text("step 1")
     page.get_by_role("button", name="Stop").click()
@@ -254,17 +222,12 @@ def story(message, history):
 """
 
 
-def test_a_cached_example_answers_at_once_as_a_quick_stream(
-    write_config, live_server, new_page, tmp_path: Path
-) -> None:
-    config = write_config(
+def test_a_cached_example_answers_at_once_as_a_quick_stream(open_bot, tmp_path: Path) -> None:
+    page = open_bot(
         "fn: bot.py:story\nexamples: [Tell me a story]\ncache_examples: true\n"
         "run_examples_on_click: false\n",  # cached answers are shown anyway
         bot_py=CACHED_PY,
     )
-    server = live_server(config)
-    page = new_page()
-    page.goto(server.url)
     # Record the reply's length at every frame, to see it grow.
     page.evaluate(
         """() => { window.lengths = [];

@@ -109,7 +109,6 @@ def test_nothing_to_sweep(tmp_path: Path) -> None:
     assert sweep(tmp_path / ".chatserve", AGE) == 0
 
 
-@pytest.mark.server
 def test_a_server_sweeps_at_start_up_and_then_every_frequency_seconds(
     write_config, live_server, tmp_path: Path
 ) -> None:
@@ -145,7 +144,6 @@ def test_a_server_sweeps_at_start_up_and_then_every_frequency_seconds(
     assert "Deleted 2 old file(s) from .chatserve" in server.output()
 
 
-@pytest.mark.server
 def test_a_reload_starts_changes_and_stops_the_sweeps(
     write_config, live_server, tmp_path: Path
 ) -> None:

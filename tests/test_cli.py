@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -108,6 +109,7 @@ def test_schema_command_prints_the_committed_schema() -> None:
     )
 
 
+@pytest.mark.server  # a fresh interpreter, to see what it imports
 def test_python_dash_m_and_help_are_light() -> None:
     code = (
         "import sys, runpy; sys.argv = ['chatserve', '--help']\n"

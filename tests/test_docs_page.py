@@ -7,10 +7,14 @@ import gzip
 import html
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from browsing import expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "web" / "dist"
@@ -168,8 +172,6 @@ def operation(page: Page, path: str):
     return page.locator(".opblock-summary", has=page.locator(f'[data-path="{path}"]'))
 
 
-@pytest.mark.browser
-@pytest.mark.server
 def test_no_script_runs_from_the_title_on_any_docs_path(
     write_config, live_server, new_page
 ) -> None:
@@ -190,8 +192,6 @@ def test_no_script_runs_from_the_title_on_any_docs_path(
     assert complaints == []
 
 
-@pytest.mark.browser
-@pytest.mark.server
 def test_the_page_works_offline_and_tries_the_api(write_config, live_server, new_page) -> None:
     server = live_server(write_config("fn: bot.py:echo\ntitle: Echo\n"))
     page = new_page()
@@ -209,8 +209,6 @@ def test_the_page_works_offline_and_tries_the_api(write_config, live_server, new
     assert complaints == []
 
 
-@pytest.mark.browser
-@pytest.mark.server
 def test_without_the_api_the_page_lists_what_is_left(write_config, live_server, new_page) -> None:
     server = live_server(write_config("fn: bot.py:echo\napi_name: false\n"))
     page = new_page()

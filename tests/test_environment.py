@@ -3,8 +3,6 @@ messages that describe a value from the environment without ever quoting it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -105,20 +103,17 @@ LEAKY = """
 """
 
 
-def write_leaky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture
+def leaky(write_config, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config whose `server:` values come from an environment holding secrets."""
     monkeypatch.setenv("CHATSERVE_TEST_SECRET", SECRET)
     monkeypatch.setenv("CHATSERVE_TEST_SHORT", "sk-short-93f1")
-    (tmp_path / "bot.py").write_text("def echo(message, history):\n    return message\n")
-    path = tmp_path / "bot.yaml"
-    path.write_text(textwrap.dedent(LEAKY).lstrip())
-    return path
+    return write_config(LEAKY)
 
 
-def test_values_from_the_environment_are_described_never_quoted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_values_from_the_environment_are_described_never_quoted(leaky: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(write_leaky(tmp_path, monkeypatch))
+        load_config(leaky)
     assert [(p.path, p.message) for p in caught.value.problems] == [
         ("server.port", "must be an integer, got the value of ${CHATSERVE_TEST_SECRET}"),
         (
@@ -157,16 +152,9 @@ def test_values_from_the_environment_are_described_never_quoted(
     ],
 )
 def test_the_command_line_never_prints_values_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+    leaky: Path, run_chatserve, command: list[str]
 ) -> None:
-    write_leaky(tmp_path, monkeypatch)
-    result = subprocess.run(
-        [sys.executable, "-m", "chatserve", *command],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
+    result = run_chatserve(*command)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "the value of ${CHATSERVE_TEST_SECRET}" in output

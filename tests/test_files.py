@@ -33,11 +33,6 @@ def passwd(message, history):
 
 def url(message, history):
     return {"path": message}
-
-
-def count_images(message, history):
-    total = sum(1 for m in history if isinstance(m["content"], tuple))
-    return f"{len(message['files'])} now, {total + len(message['files'])} in all"
 """
 
 MULTIMODAL = "fn: bot.py:describe\nmultimodal: true\ntextbox: {file_count: multiple}\n"
@@ -334,21 +329,6 @@ def test_bot_file_outside_allowed_places_is_a_clear_error(files_client, caplog) 
     assert "server.allowed_paths" in message
     events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
     assert events[0][0] == "error" and "may not serve" in events[0][1]["message"]
-
-
-def test_count_images_seed_semantics(files_client) -> None:
-    http = files_client(
-        "fn: bot.py:count_images\nmultimodal: true\ntextbox: {file_count: multiple}\n"
-    )
-    ids = [uploaded_id(http), uploaded_id(http)]
-    history = [
-        {"role": "user", "content": {"file": {"id": ids[0]}}},
-        {"role": "user", "content": "x"},
-    ]
-    response = http.post(
-        "/api/chat", json={"message": {"text": "more", "files": [ids[1]]}, "history": history}
-    )
-    assert response.json()["messages"][0]["content"] == "1 now, 2 in all"
 
 
 DIGITS = bytes(range(48, 58)) * 100  # 1,000 bytes: "0123456789" over and over

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import wait_until
 
 from chatserve.flagstore import FlagStore
 
@@ -31,15 +32,6 @@ FLAGGING = "fn: bot.py:echo\nflagging_mode: manual\nflagging_options: [Like, Dis
 FLOODS = "server: {quotas: {flags_per_minute: 100000}}\n"
 """For tests that send hundreds of flags from one address (tests/test_quotas.py covers the
 limit)."""
-
-PICTURE_PY = """
-import pathlib, tempfile
-
-def picture(message, history):
-    path = pathlib.Path(tempfile.gettempdir()) / f"flag-test-{message['text']}.png"
-    path.write_bytes(b"\\x89PNG\\r\\n\\x1a\\n" + message["text"].encode())
-    return [f"here is {message['text']}", {"path": str(path)}]
-"""
 
 
 def stored(folder: Path) -> list[dict]:
@@ -156,7 +148,9 @@ INSERT INTO flags VALUES (1, 'old-flag-0001', '2026-11-21T20:45:07.917901+00:00'
 `user` column yet."""
 
 
-def test_a_store_made_before_still_exports_and_takes_flags(client, tmp_path: Path) -> None:
+def test_a_store_made_before_still_exports_and_takes_flags(
+    client, run_chatserve, tmp_path: Path
+) -> None:
     database = tmp_path / ".chatserve" / "flagged" / "flags.sqlite3"
     database.parent.mkdir(parents=True)
     with sqlite3.connect(database) as connection:
@@ -164,14 +158,14 @@ def test_a_store_made_before_still_exports_and_takes_flags(client, tmp_path: Pat
     http = client(FLAGGING)
     body = {"history": HISTORY, "index": 4, "option": "Dislike", "id": "new-flag-0001"}
     assert http.post("/api/flag", json=body).status_code == 200
-    result = chatserve("flags", "bot.yaml", cwd=tmp_path)
+    result = run_chatserve("flags", "bot.yaml")
     assert result.returncode == 0, result.stderr
     old, new = csv.DictReader(io.StringIO(result.stdout))
     assert (old["id"], old["user"]) == ("old-flag-0001", "")
     assert old["message"] == "hello\nanything else?"
     assert json.loads(old["conversation"]) == HISTORY[:3]
     assert (new["id"], new["message"], new["option"]) == ("new-flag-0001", "bye", "Dislike")
-    lines = chatserve("flags", "bot.yaml", "--format", "jsonl", cwd=tmp_path).stdout
+    lines = run_chatserve("flags", "bot.yaml", "--format", "jsonl").stdout
     records = [json.loads(line) for line in lines.splitlines()]
     assert [r["message"] for r in records] == [HISTORY[1:3], HISTORY[4:]]
     assert list(records[0]) == list(records[1])  # the same fields, in the same order
@@ -215,14 +209,14 @@ def picture_turn(http: httpx.Client | object, name: str) -> list[dict]:
 
 
 def test_files_the_reply_shows_are_copied_into_the_store(client, tmp_path: Path) -> None:
-    http = client(FLAGGING.replace("echo", "picture") + "multimodal: true\n", bot_py=PICTURE_PY)
+    http = client(FLAGGING.replace("echo", "picture") + "multimodal: true\n")
     http.get("/")
     conversation = picture_turn(http, "cat")
     response = http.post("/api/flag", json={"history": conversation, "index": 3, "option": "Like"})
     assert response.status_code == 200, response.text
     [record] = stored(tmp_path)
     flagged = tmp_path / ".chatserve" / "flagged"
-    assert sorted(f["name"] for f in record["files"]) == ["cat.txt", "flag-test-cat.png"]
+    assert sorted(f["name"] for f in record["files"]) == ["cat.png", "cat.txt"]
     for file in record["files"]:
         copy = flagged / file["path"]
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == file["sha256"]
@@ -236,7 +230,7 @@ def test_files_the_reply_shows_are_copied_into_the_store(client, tmp_path: Path)
 
 
 def test_a_flag_never_copies_a_file_the_client_names(client, tmp_path: Path) -> None:
-    http = client(FLAGGING.replace("echo", "picture") + "multimodal: true\n", bot_py=PICTURE_PY)
+    http = client(FLAGGING.replace("echo", "picture") + "multimodal: true\n")
     http.get("/")
     conversation = picture_turn(http, "dog")
     http.cookies.set("chatserve_client", "B" * 22)  # someone else
@@ -254,13 +248,7 @@ def test_a_flag_never_copies_a_file_the_client_names(client, tmp_path: Path) -> 
     assert not (tmp_path / ".chatserve" / "flagged" / "files").exists()
 
 
-def chatserve(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chatserve", *args], cwd=cwd, capture_output=True, text=True
-    )
-
-
-def test_export_as_csv_and_jsonl(client, tmp_path: Path) -> None:
+def test_export_as_csv_and_jsonl(client, run_chatserve) -> None:
     http = client(FLAGGING)
     history = [
         {"role": "user", "content": "sum it"},
@@ -268,7 +256,7 @@ def test_export_as_csv_and_jsonl(client, tmp_path: Path) -> None:
     ]
     for option in ("Wrong", None):
         http.post("/api/flag", json={"history": history, "index": 1, "option": option})
-    result = chatserve("flags", "bot.yaml", cwd=tmp_path)
+    result = run_chatserve("flags", "bot.yaml")
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("2 flag(s) from ")
     wrong, undo = csv.DictReader(io.StringIO(result.stdout))
@@ -285,26 +273,26 @@ def test_export_as_csv_and_jsonl(client, tmp_path: Path) -> None:
     assert wrong["message"] == '\'=HYPERLINK("https://evil.example","click")'  # not a formula
     assert json.loads(wrong["conversation"]) == history
 
-    lines = chatserve("flags", "bot.yaml", "--format", "jsonl", cwd=tmp_path).stdout.splitlines()
+    lines = run_chatserve("flags", "bot.yaml", "--format", "jsonl").stdout.splitlines()
     records = [json.loads(line) for line in lines]
     assert records[0]["message"] == history[1:]  # JSON keeps the exact text
     assert [r["option"] for r in records] == ["Wrong", None]
 
-    later = chatserve("flags", "bot.yaml", "--since", "2999-01-01", cwd=tmp_path)
+    later = run_chatserve("flags", "bot.yaml", "--since", "2999-01-01")
     assert later.stdout.count("\n") == 1 and later.stderr.startswith("0 flag(s)")
-    recent = chatserve("flags", "bot.yaml", "--since", "1h", "--format", "jsonl", cwd=tmp_path)
+    recent = run_chatserve("flags", "bot.yaml", "--since", "1h", "--format", "jsonl")
     assert recent.stdout.count("\n") == 2
-    bad = chatserve("flags", "bot.yaml", "--since", "last tuesday", cwd=tmp_path)
+    bad = run_chatserve("flags", "bot.yaml", "--since", "last tuesday")
     assert bad.returncode == 2 and "'last tuesday' is not a time" in bad.stderr
 
 
-def test_export_before_any_flag_and_of_a_broken_config(tmp_path: Path) -> None:
+def test_export_before_any_flag_and_of_a_broken_config(run_chatserve, tmp_path: Path) -> None:
     (tmp_path / "bot.yaml").write_text("fn: bot.py:echo\nflagging_mode: manual\n")
-    empty = chatserve("flags", "bot.yaml", cwd=tmp_path)
+    empty = run_chatserve("flags", "bot.yaml")
     assert (empty.returncode, empty.stdout.count("\n")) == (0, 1)
     assert not (tmp_path / ".chatserve").exists()  # exporting creates nothing
     (tmp_path / "bot.yaml").write_text("fn: bot.py:echo\nflagging_mode: often\n")
-    broken = chatserve("flags", "bot.yaml", cwd=tmp_path)
+    broken = run_chatserve("flags", "bot.yaml")
     assert broken.returncode == 1 and "bot.yaml:2:" in broken.stderr
 
 
@@ -360,9 +348,7 @@ def test_concurrent_flags_from_several_processes_are_each_stored_once(
 def test_a_killed_server_leaves_a_consistent_store(
     write_config, live_server, tmp_path: Path
 ) -> None:
-    config = write_config(
-        FLAGGING.replace("echo", "picture") + "multimodal: true\n" + FLOODS, bot_py=PICTURE_PY
-    )
+    config = write_config(FLAGGING.replace("echo", "picture") + "multimodal: true\n" + FLOODS)
     server = live_server(config)
     with httpx.Client(base_url=server.url, timeout=30) as http:
         http.get("/")
@@ -387,8 +373,7 @@ def test_a_killed_server_leaves_a_consistent_store(
     threads = [threading.Thread(target=flood) for _ in range(8)]
     for thread in threads:
         thread.start()
-    while len(acknowledged) < 150:
-        threading.Event().wait(0.01)
+    wait_until(lambda: len(acknowledged) >= 150, timeout=60)
     os.kill(server.process.pid, signal.SIGKILL)  # in the middle of writes
     server.process.wait()
     stop.set()

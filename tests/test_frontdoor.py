@@ -151,28 +151,18 @@ def test_forwarded_host_counts_only_from_a_trusted_proxy(client) -> None:
 
 def test_openai_links_name_the_checked_host(client) -> None:
     picture = ECHO.replace("bot.py:echo", "bot.py:picture")
-    bot_py = (
-        "import pathlib\n"
-        "def picture(message, history):\n"
-        "    path = pathlib.Path(__file__).with_name('dot.png')\n"
-        "    path.write_bytes(b'not really a png')\n"
-        "    return (str(path),)\n"
-    )
-    http = client(
-        picture + "server: {forwarded_allow_ips: [testclient], root_path: /bot}\n", bot_py
-    )
+    http = client(picture + "server: {forwarded_allow_ips: [testclient], root_path: /bot}\n")
     body = {"model": "bot", "messages": [{"role": "user", "content": "draw"}]}
     headers = {"X-Forwarded-Host": "chat.example.org", "X-Forwarded-Proto": "https"}
     # chat.example.org is not allowed: refused before any link could name it.
     assert http.post("/v1/chat/completions", json=body, headers=headers).status_code == 400
     allowed = client(
         picture + "server: {forwarded_allow_ips: [testclient], root_path: /bot, "
-        "allowed_hosts: [chat.example.org]}\n",
-        bot_py,
+        "allowed_hosts: [chat.example.org]}\n"
     )
     answer = allowed.post("/v1/chat/completions", json=body, headers=headers)
     content = answer.json()["choices"][0]["message"]["content"]
-    assert content.startswith("![dot.png](https://chat.example.org/bot/api/files/"), content
+    assert "![draw.png](https://chat.example.org/bot/api/files/" in content, content
 
 
 def test_the_origin_check_compares_the_scheme(client) -> None:
@@ -248,7 +238,6 @@ def _read_all(sock: socket.socket) -> bytes:
     return received
 
 
-@pytest.mark.server
 def test_a_client_trickling_its_headers_is_cut_off(write_config, live_server) -> None:
     server = live_server(write_config(SLOW))
     with _connect(server.url) as sock:
@@ -267,7 +256,6 @@ def test_a_client_trickling_its_headers_is_cut_off(write_config, live_server) ->
         wait_until(lambda: _closed(silent), timeout=3)
 
 
-@pytest.mark.server
 def test_a_body_that_stops_arriving_gets_408(write_config, live_server) -> None:
     server = live_server(write_config(SLOW))
     head = b"POST /api/chat HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
@@ -287,7 +275,6 @@ def test_a_body_that_stops_arriving_gets_408(write_config, live_server) -> None:
         assert steady.recv(4096).startswith(b"HTTP/1.1 200")
 
 
-@pytest.mark.server
 def test_listening_on_every_interface_warns_about_host_names(write_config, live_server) -> None:
     server = live_server(write_config(ECHO), "--host", "0.0.0.0")
     assert "list the host names clients use in server.allowed_hosts" in server.output()

@@ -16,6 +16,8 @@ from fuzzing import BOT_PY, CONFIG, FUZZ, ServerLog, Tally
 from hypothesis import given, settings
 from schemathesis import GenerationMode
 
+pytestmark = pytest.mark.server  # the module's server starts once, for every test
+
 POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
 OPERATIONS = {
     "GET /api/config": (5, [POSITIVE]),

@@ -96,7 +96,9 @@ def replies(allowed: list[str]) -> st.SearchStrategy[Any]:
 
 
 @pytest.fixture
-def reply_client(write_config, tmp_path: Path) -> Iterator[tuple[TestClient, list[str], dict]]:
+def reply_client(
+    write_config, web_ui, tmp_path: Path
+) -> Iterator[tuple[TestClient, list[str], dict]]:
     """An in-process server whose chat function yields, one after another, the replies the
     test puts in `script["replies"]`; and the files it may name."""
     script: dict[str, Any] = {"replies": []}
@@ -109,7 +111,9 @@ def reply_client(write_config, tmp_path: Path) -> Iterator[tuple[TestClient, lis
     picture.write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "passwd.png").symlink_to("/etc/passwd")
     allowed = [str(picture), str(tmp_path / "passwd.png"), str(tmp_path)]
-    with TestClient(create_app(dataclasses.replace(bot, fn=scripted, kind=GENERATOR))) as http:
+    with TestClient(
+        create_app(dataclasses.replace(bot, fn=scripted, kind=GENERATOR), webui=web_ui)
+    ) as http:
         yield http, allowed, script
 
 

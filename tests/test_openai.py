@@ -6,8 +6,6 @@ import httpx
 import openai
 import pytest
 
-pytestmark = pytest.mark.server
-
 BOT_PY = """
 import pathlib
 import tempfile

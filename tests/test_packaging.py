@@ -7,6 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.server  # pip builds the wheel in a child process
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -7,8 +7,6 @@ import base64
 import hashlib
 import re
 import secrets
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -117,14 +115,10 @@ def test_a_config_says_what_is_wrong_with_a_hash(tmp_path: Path, stored: str, me
     assert stored not in str(caught.value)
 
 
-def test_the_hash_password_command(tmp_path: Path) -> None:
-    printed = subprocess.run(
-        [sys.executable, "-m", "chatserve", "hash-password"],
-        input="s3cret pass\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+def test_the_hash_password_command(run_chatserve, tmp_path: Path) -> None:
+    result = run_chatserve("hash-password", input="s3cret pass\n")
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.strip()
     assert PHC.fullmatch(printed)
     assert check_password(printed, "s3cret pass")
     assert load_users(tmp_path, printed).server.auth.users[0].password == printed

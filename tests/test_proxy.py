@@ -10,13 +10,15 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from helpers import free_port, log, send, wait_until
-from playwright.sync_api import Page, expect
+from browsing import expect, log, send
+from helpers import free_port, wait_until
 
-pytestmark = [pytest.mark.server]
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = Path("/usr/sbin/nginx")
@@ -25,6 +27,7 @@ PNG = ROOT / "configs" / "assets" / "landscape.png"
 PROXY_PY = """
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chatserve
 
@@ -92,17 +95,23 @@ def nginx(tmp_path: Path) -> Iterator[Callable[[str], str]]:
             )
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def answering() -> bool:
             if process.poll() is not None:
-                break
+                raise AssertionError(f"nginx exited with {process.returncode}")
             try:
                 httpx.get(url + "/bot/healthz", timeout=1)
-                return url
             except httpx.TransportError:
-                time.sleep(0.05)
-        details = "".join(p.read_text() for p in (prefix / "output.log", error_log) if p.exists())
-        raise RuntimeError(f"nginx did not start:\n{details}\n{config.read_text()}")
+                return False
+            return True
+
+        try:
+            wait_until(answering, timeout=10)
+        except AssertionError as failure:
+            logs = (prefix / "output.log", error_log)
+            details = "".join(p.read_text() for p in logs if p.exists())
+            raise RuntimeError(f"{failure}:\n{details}\n{config.read_text()}") from None
+        return url
 
     yield start
     for process in processes:
@@ -131,7 +140,6 @@ def watch_failures(page: Page) -> list[str]:
     return failures
 
 
-@pytest.mark.browser
 def test_the_page_streams_reloads_and_uploads_under_a_sub_path(
     bot, new_page, tmp_path: Path
 ) -> None:
@@ -250,7 +258,6 @@ server:
 """
 
 
-@pytest.mark.browser
 def test_signing_in_through_the_proxy(write_config, live_server, nginx, new_page) -> None:
     url = nginx(live_server(write_config(AUTH_YAML, bot_py=PROXY_PY)).url) + "/bot/"
     assert httpx.get(url, headers={"Accept": "text/html"}).headers["location"] == "/bot/login"

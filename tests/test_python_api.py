@@ -61,7 +61,6 @@ def test_load_returns_the_validated_config(bot_folder: Path) -> None:
     assert 'broken.yaml:1:1: fn: Attribute "missing" not found' in str(caught.value)
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("server", SERVERS)
 def test_any_asgi_server_serves_the_app(bot_folder: Path, live_process, server: str) -> None:
     running = live_process(SERVERS[server], cwd=bot_folder)

@@ -71,7 +71,6 @@ def test_full_line_answers_503(client, monkeypatch) -> None:
     assert response.json()["error"]["message"].startswith("The server is busy")
 
 
-@pytest.mark.server
 def test_second_chat_waits_sees_its_place_and_runs_when_the_first_stops(
     write_config, live_server
 ) -> None:

@@ -11,8 +11,6 @@ import httpx
 import pytest
 from helpers import EventReader, parse_sse, wait_until
 
-pytestmark = pytest.mark.server
-
 
 def config(server) -> dict:
     return httpx.get(server.url + "/api/config").json()

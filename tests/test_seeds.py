@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import parse_sse, replay
 from litestar.testing import TestClient
 
-from chatserve.app import create_app
-
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
 
 @pytest.fixture
-def bot() -> Iterator:
-    clients = []
+def bot(client):
+    """In-process clients for the shipped configs, by name, holding their client cookie."""
 
-    def open_bot(name: str) -> TestClient:
-        http = TestClient(create_app(CONFIGS / f"{name}.yaml")).__enter__()
-        clients.append(http)
+    def open_config(name: str) -> TestClient:
+        http = client(CONFIGS / f"{name}.yaml")
         http.get("/")
         return http
 
-    yield open_bot
-    for http in clients:
-        http.__exit__(None, None, None)
+    return open_config
 
 
 def say(http: TestClient, message, history=(), inputs=(), stream=False):

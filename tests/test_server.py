@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-
-pytestmark = pytest.mark.server
+from helpers import wait_until
 
 
 def test_reply_streams_before_the_function_finishes(write_config, live_server) -> None:
@@ -39,11 +36,7 @@ def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Pa
             if line.startswith("event: message"):
                 break
     # The generator runs for 50 s unless closed; its `finally` writes this file.
-    closed = tmp_path / "closed.txt"
-    deadline = time.monotonic() + 3
-    while not closed.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert closed.exists(), server.output()
+    wait_until((tmp_path / "closed.txt").exists)
     assert httpx.get(server.url + "/healthz").status_code == 200
 
 
@@ -59,26 +52,16 @@ def test_failing_function_leaves_the_server_serving(write_config, live_server) -
     assert "RuntimeError: secret internal detail" in log
 
 
-def test_serving_an_invalid_config_exits_1_with_the_problems(tmp_path: Path) -> None:
+def test_serving_an_invalid_config_exits_1_with_the_problems(run_chatserve, tmp_path: Path) -> None:
     config = tmp_path / "bot.yaml"
     config.write_text("fn: missing.py:reply\ntitel: x\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "chatserve", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_chatserve(str(config))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"{config}:2:1: titel: unknown key 'titel'; did you mean 'title'?"
     ]
     assert "Traceback" not in result.stderr
     config.write_text("fn: missing.py:reply\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "chatserve", "serve", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_chatserve("serve", str(config))
     assert result.returncode == 1
     assert result.stderr == f'{config}:1:1: fn: File "missing.py" not found in "{tmp_path}".\n'

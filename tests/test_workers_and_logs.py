@@ -12,14 +12,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 from helpers import wait_until
 
 import chatserve
 from chatserve.app import create_app
 from chatserve.logs import EscapeControlCharacters
-
-pytestmark = pytest.mark.server
 
 TOKEN = "worker-token-0123456789"
 PASSWORD = "correct horse battery staple"
@@ -92,7 +89,7 @@ def test_one_access_line_per_request_and_no_secrets(write_config, live_server) -
         crash = http.post("/api/chat", json={"message": "crash"}, headers=bearer)
         assert crash.status_code == 500
     # A line is written once its response has ended, which may be just after the client has it.
-    wait_until(lambda: 'path=/api/chat status=500' in server.output())
+    wait_until(lambda: "path=/api/chat status=500" in server.output())
     log = server.output()
     lines = [line for line in log.splitlines() if "method=" in line]
     fields = [dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', line)) for line in lines]
