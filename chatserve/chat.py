@@ -22,9 +22,9 @@ from chatserve.bot import Bot
 from chatserve.clients import owner_of
 from chatserve.config import Config
 from chatserve.examplecache import Answer, Example, ExampleCache
-from chatserve.messages import Message, changes
 from chatserve.openapi import ChatOperation
 from chatserve.queue import QueueFull
+from chatserve.replies import Message, changes
 from chatserve.sse import STREAM_HEADERS, sse
 from chatserve.turn import Refused, Turn, arguments, caller, failure_message
 from chatserve.wire import (

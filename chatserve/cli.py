@@ -64,7 +64,7 @@ def serve(config: str, host: str | None, port: int | None, reload: bool, workers
 @click.option("--no-import", is_flag=True, help="Do not import `fn` (faster; checks less).")
 def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
     """Check config files; print every problem; exit 1 if any file is invalid."""
-    from chatserve.validation import check, report
+    from chatserve.report import check, report
 
     results = {path: check(path, import_fn=not no_import) for path in configs}
     click.echo(report(results, fmt), nl=False)

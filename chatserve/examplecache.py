@@ -30,7 +30,7 @@ from chatserve.checks import example_message
 from chatserve.digests import file_sha256, sha256_hex
 from chatserve.errors import Error
 from chatserve.files import FileStore, new_id
-from chatserve.messages import file_refs
+from chatserve.replies import file_refs
 from chatserve.request import Request
 from chatserve.runner import ASYNC_GENERATOR, GENERATOR
 from chatserve.turn import Arguments, Turn

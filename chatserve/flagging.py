@@ -21,8 +21,8 @@ from chatserve.files import FileStore, new_id
 from chatserve.flagstore import DATABASE, Flag, FlagStore
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
-from chatserve.messages import file_refs
 from chatserve.quotas import Quotas
+from chatserve.replies import file_refs
 from chatserve.wire import ErrorResponse, Message, check_limits
 
 

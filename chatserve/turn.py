@@ -23,8 +23,8 @@ from chatserve.errors import Error
 from chatserve.files import FileRefused, FileStore
 from chatserve.history import History, UnknownFile
 from chatserve.inputs import InvalidInput
-from chatserve.messages import Message, Replies, ReplyError
 from chatserve.queue import Ticket
+from chatserve.replies import Message, Replies, ReplyError
 from chatserve.request import Request, from_http
 from chatserve.runner import Run
 from chatserve.wire import MultimodalMessage

@@ -13,8 +13,8 @@ from helpers import parse_sse
 
 import chatserve
 from chatserve.files import FileRefused, FileStore
-from chatserve.messages import Replies, ReplyError
 from chatserve.outputs import AdditionalOutput
+from chatserve.replies import Replies, ReplyError
 
 matplotlib.use("Agg")
 
