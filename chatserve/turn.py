@@ -146,7 +146,8 @@ class Turn:
             return self._reply(await run.result())
 
     def release(self) -> None:
-        """Give the slot back without running (the turn's client left before it ran)."""
+        """Give the slot back (safe to call again): the turn ended, or its client left before
+        it ran."""
         if self.ticket is not None:
             self.ticket.release()
 
