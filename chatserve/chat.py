@@ -26,7 +26,7 @@ from chatserve.openapi import ChatOperation
 from chatserve.queue import QueueFull
 from chatserve.replies import Message, changes
 from chatserve.sse import STREAM_HEADERS, sse
-from chatserve.turn import Refused, Turn, arguments, caller, failure_message
+from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 from chatserve.wire import (
     ChatRequest,
     ChatResponse,
@@ -112,18 +112,9 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
             return _cached(answer, data.stream)
         keep = partial(_keep_answer, cache, example, owner)
     try:
-        ticket = state.holder.line.join()
+        turn = queued(request, bot, args)
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
-    turn = Turn(
-        bot,
-        args,
-        state.executor,
-        files=state.holder.files,
-        owner=owner,
-        caller=caller(request),
-        ticket=ticket,
-    )
     headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
         events = _events(turn, keep)

@@ -29,7 +29,7 @@ from chatserve.clients import owner_of
 from chatserve.httperrors import client_error
 from chatserve.queue import QueueFull
 from chatserve.sse import STREAM_HEADERS, sse
-from chatserve.turn import Refused, Turn, arguments, caller, failure_message
+from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 from chatserve.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 
 logger = logging.getLogger("chatserve")
@@ -106,18 +106,9 @@ async def completions(
     except Refused as exc:
         raise OpenAIError(400, str(exc)) from None
     try:
-        ticket = state.holder.line.join()
+        turn = queued(request, bot, args)
     except QueueFull as exc:
         raise OpenAIError(503, str(exc), kind="server_error") from None
-    turn = Turn(
-        bot,
-        args,
-        state.executor,
-        files=state.holder.files,
-        owner=owner,
-        caller=caller(request),
-        ticket=ticket,
-    )
     answer = _Answer(bot, str(request.base_url).rstrip("/"))
     if data.stream:
         return Stream(answer.chunks(turn), media_type="text/event-stream", headers=STREAM_HEADERS)

@@ -19,6 +19,7 @@ from typing import Any
 from litestar import Request as HTTPRequest
 
 from chatserve.bot import Bot
+from chatserve.clients import owner_of
 from chatserve.errors import Error
 from chatserve.files import FileRefused, FileStore
 from chatserve.history import History, UnknownFile
@@ -96,7 +97,22 @@ def message_argument(bot: Bot, message: str | MultimodalMessage, history: Histor
     return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
 
 
-def caller(request: HTTPRequest[Any, Any, Any]) -> Request:
+def queued(request: HTTPRequest[Any, Any, Any], bot: Bot, args: Arguments) -> Turn:
+    """A client's turn, in line for a slot (`concurrency_limit`); raises QueueFull when the
+    line is full."""
+    state = request.app.state
+    return Turn(
+        bot,
+        args,
+        state.executor,
+        files=state.holder.files,
+        owner=owner_of(request),
+        caller=_caller(request),
+        ticket=state.holder.line.join(),
+    )
+
+
+def _caller(request: HTTPRequest[Any, Any, Any]) -> Request:
     """What the chat function may see of the HTTP request (a `chatserve.Request` parameter)."""
     client = request.client.host if request.client else None
     return from_http(request.scope.get("user"), client, request.headers)
