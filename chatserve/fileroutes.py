@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import anyio.to_thread
@@ -37,29 +38,32 @@ SANDBOXED_HTML_CSP = (
 """HTML plots may run their scripts, but in an opaque origin: no cookies, no storage, no page."""
 
 
-class _NoFollowFileSystem(BaseLocalFileSystem):
-    """Opens files without following a symlink in their last part (`O_NOFOLLOW`): a link
-    swapped in after `FileStore.get` checked the path fails the response, never serves its
-    target. With `part` (first and last byte), files are that part of themselves."""
+def open_no_follow(path: Path) -> BinaryIO:
+    """Open a file without following a symlink in its last part (`O_NOFOLLOW`): a link
+    swapped in after `FileStore.get` checked the path is never served."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
-    def __init__(self, part: tuple[int, int] | None = None) -> None:
+
+class _OpenedFile(BaseLocalFileSystem):
+    """The response's view of a file the handler already opened: it reads that file whole
+    even if the path is deleted meanwhile (a sweep, a cleared cache). With `part` (first and
+    last byte), the file is that part of itself."""
+
+    def __init__(self, file: BinaryIO, part: tuple[int, int] | None) -> None:
+        self.file = file
         self.part = part
 
     async def info(self, path: Any, **kwargs: Any) -> Any:
-        info = await super().info(path, **kwargs)
-        if self.part is None:
-            return info
-        first, last = self.part
-        return {**info, "size": last - first + 1}
+        stat = os.fstat(self.file.fileno())
+        first, last = self.part or (0, stat.st_size - 1)
+        return {"type": "file", "name": str(path), "mtime": stat.st_mtime, "size": last - first + 1}
 
     async def open(self, file: Any, mode: str, buffering: int = -1) -> AsyncFile[Any]:
-        fd = await anyio.to_thread.run_sync(os.open, file, os.O_RDONLY | os.O_NOFOLLOW)
-        opened = os.fdopen(fd, mode, buffering)
         if self.part is None:
-            return AsyncFile(opened)
+            return AsyncFile(self.file)
         first, last = self.part
-        opened.seek(first)
-        return AsyncFile(_Part(opened, last - first + 1))
+        self.file.seek(first)
+        return AsyncFile(_Part(self.file, last - first + 1))
 
 
 class _Part:
@@ -76,9 +80,6 @@ class _Part:
 
     def close(self) -> None:
         self.file.close()
-
-
-NO_FOLLOW = _NoFollowFileSystem()
 
 
 def upload_route(max_file_size: int) -> HTTPRouteHandler:
@@ -154,9 +155,17 @@ async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) 
         "cache-control": "private, max-age=3600",
         "accept-ranges": "bytes",
     }
-    stat = found.path.stat()
+    try:
+        opened = await anyio.to_thread.run_sync(open_no_follow, found.path)
+    except OSError:  # deleted since, or a link planted at its path
+        raise NotFoundException("No such file.") from None
+    stat = os.fstat(opened.fileno())
     etag = create_etag_for_file(found.path, stat.st_mtime, stat.st_size)
-    part = _requested_part(request, stat.st_size, etag)
+    try:
+        part = _requested_part(request, stat.st_size, etag)
+    except HTTPException:
+        opened.close()
+        raise
     if part is not None:
         first, last = part
         headers |= {"content-range": f"bytes {first}-{last}/{stat.st_size}", "etag": etag}
@@ -165,7 +174,7 @@ async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) 
         filename=found.name,
         media_type=found.mime_type,
         content_disposition_type="inline" if found.inline else "attachment",
-        file_system=NO_FOLLOW if part is None else _NoFollowFileSystem(part),
+        file_system=_OpenedFile(opened, part),
         status_code=200 if part is None else 206,
         headers=headers,
     )

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import parse_sse, run_async
+from helpers import parse_sse
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserve.byteranges import Unsatisfiable, byte_range
 from chatserve.clients import COOKIE
-from chatserve.fileroutes import NO_FOLLOW
+from chatserve.fileroutes import open_no_follow
 from chatserve.files import MAX_NAME_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+DIGITS = bytes(range(48, 58)) * 100  # 1,000 bytes: "0123456789" over and over
 
 FILES_PY = """
 def describe(message, history):
@@ -223,7 +224,21 @@ def test_served_files_are_opened_without_following_a_link(tmp_path: Path) -> Non
     """What closes the gap between `FileStore.get` checking a path and the response opening it."""
     (tmp_path / "passwd.png").symlink_to("/etc/passwd")
     with pytest.raises(OSError, match="Too many levels of symbolic links"):
-        run_async(lambda: NO_FOLLOW.open(tmp_path / "passwd.png", "rb"))
+        open_no_follow(tmp_path / "passwd.png")
+
+
+def test_a_file_deleted_while_it_is_served_is_served_whole(write_config, live_server, tmp_path):
+    """A sweep or a cleared cache may delete a file between a response's headers and its end."""
+    server = live_server(write_config(MULTIMODAL, bot_py=FILES_PY))
+    content = DIGITS * 3000  # 3 MB: several chunks
+    with httpx.Client(base_url=server.url) as http:
+        http.get("/")
+        file_id = uploaded_id(http, name="digits.bin", content=content, mime="text/plain")
+        with http.stream("GET", f"/api/files/{file_id}") as response:
+            [path] = (tmp_path / ".chatserve" / "uploads" / file_id).iterdir()
+            path.unlink()
+            assert response.read() == content
+        assert http.get(f"/api/files/{file_id}").status_code == 404
 
 
 def test_a_symlink_planted_in_the_data_dir_is_not_followed(files_client, tmp_path) -> None:
@@ -329,9 +344,6 @@ def test_bot_file_outside_allowed_places_is_a_clear_error(files_client, caplog) 
     assert "server.allowed_paths" in message
     events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
     assert events[0][0] == "error" and "may not serve" in events[0][1]["message"]
-
-
-DIGITS = bytes(range(48, 58)) * 100  # 1,000 bytes: "0123456789" over and over
 
 
 @pytest.mark.parametrize(
