@@ -1,8 +1,8 @@
 """chatserve: one YAML file becomes a production chat web app."""
 
-from chatserve.components import HTML, Audio, ChatMessage, File, Gallery, Image, Plot, Video
+from chatserve.bot.components import HTML, Audio, ChatMessage, File, Gallery, Image, Plot, Video
+from chatserve.bot.request import Request
 from chatserve.errors import ConfigError, Error
-from chatserve.request import Request
 
 __version__ = "0.1.0"
 __all__ = [
@@ -27,7 +27,7 @@ def __getattr__(name: str):
     # The Python API is imported on first use so that `import chatserve` (done by every
     # chat function that raises `chatserve.Error`) and `chatserve --help` stay fast.
     if name == "load":
-        from chatserve.bot import validated_config
+        from chatserve.bot.load import validated_config
 
         return validated_config
     if name == "create_app":

@@ -7,13 +7,13 @@ import asyncio
 import logging
 from typing import Any
 
-from chatserve.bot import Bot
-from chatserve.config import Config
+from chatserve.bot.load import Bot
+from chatserve.bot.queue import Line
+from chatserve.config.models import Config
 from chatserve.errors import Problem
-from chatserve.files import FileStore
-from chatserve.queue import Line
 from chatserve.served import Served, build
-from chatserve.webui import WebUI
+from chatserve.store.files import FileStore
+from chatserve.ui.bundle import WebUI
 
 logger = logging.getLogger("chatserve")
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
 from concurrent.futures import Executor
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from litestar import Litestar
 from watchfiles import Change, awatch
 
-from chatserve.bot import Bot, load
+from chatserve.bot.load import Bot, load
 from chatserve.errors import ConfigError, Problem
 from chatserve.holder import BotHolder
 
@@ -111,3 +114,21 @@ def _is_user_code(location: Path, folder: Path) -> bool:
         and not any(location.is_relative_to(root) for root in installed)
         and not {"site-packages", "dist-packages"} & set(location.parts)
     )
+
+
+@asynccontextmanager
+async def watching(app: Litestar) -> AsyncIterator[None]:
+    """The app's watcher while it runs, when it was made with live reload."""
+    holder: BotHolder = app.state.holder
+    if not holder.live:
+        yield
+        return
+    stop = asyncio.Event()
+    reloader = Reloader(holder, holder.current.bot.path, app.state.executor)
+    task = asyncio.create_task(reloader.run(stop))
+    try:
+        yield
+    finally:
+        holder.close()
+        stop.set()
+        await task

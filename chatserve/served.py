@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import msgspec
 
-from chatserve.bot import Bot
-from chatserve.config import Config
-from chatserve.customize import customize
-from chatserve.examplecache import ExampleCache, example_cache
-from chatserve.files import FileStore
-from chatserve.public import public_config
-from chatserve.webui import Asset, WebUI
+from chatserve.bot.load import Bot
+from chatserve.config.models import Config
+from chatserve.store.examples import ExampleCache, example_cache
+from chatserve.store.files import FileStore
+from chatserve.ui.bundle import Asset, WebUI
+from chatserve.ui.customize import customize
+from chatserve.ui.public import public_config
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from litestar import Litestar
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from chatserve.app import create_app
-from chatserve.bot import load
+from chatserve.bot.load import load
 from chatserve.logs import escape_log_lines
 
 logger = logging.getLogger("chatserve")

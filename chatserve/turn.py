@@ -18,17 +18,17 @@ from typing import Any
 
 from litestar import Request as HTTPRequest
 
-from chatserve.bot import Bot
-from chatserve.clients import owner_of
+from chatserve.bot.history import History, UnknownFile
+from chatserve.bot.load import Bot
+from chatserve.bot.queue import Ticket
+from chatserve.bot.replies import Message, Replies, ReplyError
+from chatserve.bot.request import Request, from_http
+from chatserve.bot.runner import Run
+from chatserve.config.inputs import InvalidInput
 from chatserve.errors import Error
-from chatserve.files import FileRefused, FileStore
-from chatserve.history import History, UnknownFile
-from chatserve.inputs import InvalidInput
-from chatserve.queue import Ticket
-from chatserve.replies import Message, Replies, ReplyError
-from chatserve.request import Request, from_http
-from chatserve.runner import Run
-from chatserve.wire import MultimodalMessage
+from chatserve.http.wire import MultimodalMessage
+from chatserve.security.clients import owner_of
+from chatserve.store.files import FileRefused, FileStore
 
 logger = logging.getLogger("chatserve")
 

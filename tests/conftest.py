@@ -24,7 +24,7 @@ from helpers import BOT_PY, free_port, wait_until
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
-from chatserve.webui import WebUI
+from chatserve.ui.bundle import WebUI
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

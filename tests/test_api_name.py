@@ -7,8 +7,8 @@ import pytest
 from browsing import expect, log, send
 from helpers import wait_until
 
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
 
 
 def test_api_name_renames_the_chat_route(client) -> None:

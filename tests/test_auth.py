@@ -20,8 +20,8 @@ from helpers import run_async
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
-from chatserve.auth import ATTEMPTS, OPEN_PATHS, SESSION_COOKIE
-from chatserve.passwords import hash_password
+from chatserve.security.auth import ATTEMPTS, OPEN_PATHS, SESSION_COOKIE
+from chatserve.security.passwords import hash_password
 
 TOKEN = "ci-token-0123456789abcdef"
 
@@ -419,7 +419,7 @@ def test_files_belong_to_the_user_who_uploaded_them(auth_client) -> None:
 
 
 def test_flags_record_who_gave_them(auth_client) -> None:
-    from chatserve.flagstore import FlagStore
+    from chatserve.store.flags import FlagStore
 
     http = auth_client()
     sign_in(http)

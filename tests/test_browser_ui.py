@@ -9,7 +9,7 @@ import pytest
 from browsing import expect, log, send
 from helpers import wait_until
 
-from chatserve.flagstore import FlagStore
+from chatserve.store.flags import FlagStore
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

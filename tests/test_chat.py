@@ -8,8 +8,8 @@ import msgspec
 import pytest
 from helpers import parse_sse, replay
 
-from chatserve.openapi import EVENTS
-from chatserve.wire import ChatRequest, ChatResponse
+from chatserve.http.openapi import EVENTS
+from chatserve.http.wire import ChatRequest, ChatResponse
 
 
 def test_sync_function_answers_json(client) -> None:

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from helpers import wait_until
 
-from chatserve.cleanup import sweep
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.files import FileStore
-from chatserve.loader import load_config
+from chatserve.store.cleanup import sweep
+from chatserve.store.files import FileStore
 
 AGE = 60
 """The `age` of every sweep here; `make_old` puts files well beyond it."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserve.bot import load
+from chatserve.bot.load import load
 from chatserve.errors import ConfigError
 
 

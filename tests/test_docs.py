@@ -13,8 +13,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from chatserve.cli import main
-from chatserve.flagexport import CSV_COLUMNS
-from chatserve.schema import markdown_reference
+from chatserve.cli.export import CSV_COLUMNS
+from chatserve.config.schema import markdown_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -74,6 +74,17 @@ def test_configs_named_in_the_readme_exist() -> None:
     assert len(names) >= 5
     for name in names:
         assert (ROOT / "configs" / name).is_file(), name
+
+
+def test_the_data_flow_names_every_package_and_only_real_ones() -> None:
+    flow = re.search(r"- \*\*Data flow.*?\n(?=- )", README.read_text(), flags=re.S)
+    named = set(re.findall(r"`(\w+/|\w+\.py)`", flow.group()))
+    packages = {
+        f"{p.name}/" for p in (ROOT / "chatserve").iterdir() if (p / "__init__.py").exists()
+    }
+    assert packages <= named
+    for name in named - {"web/"}:
+        assert (ROOT / "chatserve" / name.rstrip("/")).exists(), name
 
 
 def test_ci_snippets_are_valid_yaml_and_call_validate() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
 
 CONFIG = """
     fn: a:b

@@ -13,10 +13,10 @@ from helpers import parse_sse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserve.byteranges import Unsatisfiable, byte_range
-from chatserve.clients import COOKIE
-from chatserve.fileroutes import open_no_follow
-from chatserve.files import MAX_NAME_BYTES
+from chatserve.http.byteranges import Unsatisfiable, byte_range
+from chatserve.routes.files import open_no_follow
+from chatserve.security.clients import COOKIE
+from chatserve.store.files import MAX_NAME_BYTES
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 DIGITS = bytes(range(48, 58)) * 100  # 1,000 bytes: "0123456789" over and over

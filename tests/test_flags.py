@@ -18,7 +18,7 @@ import httpx
 import pytest
 from helpers import wait_until
 
-from chatserve.flagstore import FlagStore
+from chatserve.store.flags import FlagStore
 
 HISTORY = [
     {"role": "user", "content": "hi"},

@@ -9,8 +9,8 @@ import time
 import pytest
 from helpers import wait_until
 
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
 
 ECHO = "fn: bot.py:echo\n"
 MULTIMODAL = "fn: bot.py:echo\nmultimodal: true\n"

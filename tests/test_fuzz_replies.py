@@ -20,8 +20,8 @@ from litestar.testing import TestClient
 
 import chatserve
 from chatserve.app import create_app
-from chatserve.bot import load
-from chatserve.runner import GENERATOR
+from chatserve.bot.load import load
+from chatserve.bot.runner import GENERATOR
 
 PLACES = [
     "/etc/passwd",

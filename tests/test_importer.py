@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from chatserve.bot import load
+from chatserve.bot.load import load
+from chatserve.bot.runner import ASYNC, ASYNC_GENERATOR, GENERATOR, SYNC
 from chatserve.errors import ConfigError
-from chatserve.runner import ASYNC, ASYNC_GENERATOR, GENERATOR, SYNC
 
 
 def write(tmp_path: Path, fn: str, files: dict[str, str]) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import parse_sse
 
-from chatserve.bot import load
+from chatserve.bot.load import load
 from chatserve.errors import ConfigError
 
 INPUTS_PY = """

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chatserve.config.loader import load_config
+from chatserve.config.source import MAX_FILE_BYTES, RawScalar, Source, parse
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
-from chatserve.source import MAX_FILE_BYTES, RawScalar, Source, parse
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:

@@ -31,7 +31,7 @@ def test_wheel_contains_the_web_ui_and_schema_and_uses_them(tmp_path: Path) -> N
     zipfile.ZipFile(wheel).extractall(unpacked)
     probe = (
         "from chatserve.paths import web_dir, schema_path\n"
-        "from chatserve.webui import WebUI\n"
+        "from chatserve.ui.bundle import WebUI\n"
         "print(web_dir().parent.parent == __import__('pathlib').Path.cwd())\n"
         "print(schema_path().is_file(), len(WebUI().assets) > 0)\n"
     )

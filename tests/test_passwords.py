@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
-from chatserve.passwords import check_password, hash_password
+from chatserve.security.passwords import check_password, hash_password
 
 PHC = re.compile(r"\$scrypt\$ln=17,r=8,p=1\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})")
 

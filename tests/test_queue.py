@@ -8,8 +8,8 @@ import httpx
 import pytest
 from helpers import SlotHolder, run_async
 
-from chatserve import queue
-from chatserve.queue import Line, QueueFull
+from chatserve.bot import queue
+from chatserve.bot.queue import Line, QueueFull
 
 
 def test_no_limit_means_no_line() -> None:

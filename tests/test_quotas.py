@@ -10,10 +10,10 @@ import httpx
 import pytest
 from litestar import Request
 
+from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
-from chatserve.loader import load_config
-from chatserve.quotas import client_key
-from chatserve.ratelimit import RateLimit
+from chatserve.security.quotas import client_key
+from chatserve.security.ratelimit import RateLimit
 
 MiB = 1024 * 1024
 REPLY = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]

@@ -12,9 +12,9 @@ import pytest
 from helpers import parse_sse
 
 import chatserve
-from chatserve.files import FileRefused, FileStore
-from chatserve.outputs import AdditionalOutput
-from chatserve.replies import Replies, ReplyError
+from chatserve.bot.replies import Replies, ReplyError
+from chatserve.config.outputs import AdditionalOutput
+from chatserve.store.files import FileRefused, FileStore
 
 matplotlib.use("Agg")
 

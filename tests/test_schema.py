@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from chatserve.config import Config
-from chatserve.schema import json_schema
+from chatserve.config.models import Config
+from chatserve.config.schema import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from chatserve.wire import MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
+from chatserve.http.wire import MAX_BODY_BYTES, MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS
 
 ECHO = "fn: bot.py:echo\n"
 

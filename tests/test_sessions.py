@@ -7,7 +7,7 @@ import stat
 import time
 from pathlib import Path
 
-from chatserve.sessions import SessionStore
+from chatserve.security.sessions import SessionStore
 
 
 def test_revocations_are_shared_kept_and_swept_once_expired(tmp_path: Path) -> None:

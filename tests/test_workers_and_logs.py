@@ -153,7 +153,7 @@ def test_an_error_message_cannot_forge_log_lines(write_config, live_server) -> N
 
 
 def test_every_chatserve_logger_escapes(write_config) -> None:
-    for module in pkgutil.iter_modules(chatserve.__path__, "chatserve."):
+    for module in pkgutil.walk_packages(chatserve.__path__, "chatserve."):
         if module.name != "chatserve.__main__":  # runs the command line
             importlib.import_module(module.name)
     create_app(write_config("fn: bot.py:echo\n"))

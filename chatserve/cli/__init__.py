@@ -1,0 +1,141 @@
+"""The `chatserve` command: a thin skin over the Python API; heavy imports wait for a command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chatserve import __version__
+
+FORMATS = ("text", "json", "github")
+
+
+class DefaultGroup(click.Group):
+    """`chatserve CONFIG` means `chatserve serve CONFIG`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args.insert(0, "serve")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=DefaultGroup)
+@click.version_option(__version__, prog_name="chatserve")
+def main() -> None:
+    """Turn one YAML file into a chat web app.
+
+    `chatserve CONFIG` is short for `chatserve serve CONFIG`.
+    """
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--host", help="Interface to bind. Default: server.host, else 127.0.0.1.")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port (8000).")
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    show_default=True,
+    help="Reload when the config or the chat function's code changes.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Processes serving the same config (more than 1 turns reload off).",
+)
+def serve(config: str, host: str | None, port: int | None, reload: bool, workers: int) -> None:
+    """Serve the bot described by CONFIG."""
+    from chatserve.errors import ConfigError
+    from chatserve.server import run
+
+    try:
+        run(config, host=host, port=port, reload=reload and workers == 1, workers=workers)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--no-import", is_flag=True, help="Do not import `fn` (faster; checks less).")
+def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
+    """Check config files; print every problem; exit 1 if any file is invalid."""
+    from chatserve.cli.validate import check, report
+
+    results = {path: check(path, import_fn=not no_import) for path in configs}
+    click.echo(report(results, fmt), nl=False)
+    sys.exit(1 if any(results.values()) else 0)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+def init(folder: str) -> None:
+    """Write a working bot (bot.yaml, bot.py and the schema for editors) into FOLDER."""
+    from pathlib import Path
+
+    from chatserve.cli.init import AlreadyThere
+    from chatserve.cli.init import init as scaffold
+
+    try:
+        written = scaffold(Path(folder))
+    except AlreadyThere as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: chatserve {Path(folder) / 'bot.yaml'}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(("csv", "jsonl")), default="csv", show_default=True
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only flags from then on: an age (24h, 7d), a date (2026-11-01) or a time (UTC).",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write here, not to standard output."
+)
+def flags(config: str, fmt: str, since: str | None, output: str | None) -> None:
+    """Export the ratings users gave the replies (flagging_mode: manual)."""
+    from chatserve.cli.export import BadSince, export
+    from chatserve.errors import ConfigError
+
+    try:
+        count, store = export(config, fmt, since, output)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except BadSince as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    click.echo(f"{count} flag(s) from {store}", err=True)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of config files."""
+    from chatserve.config.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@main.command("hash-password")
+def hash_password_command() -> None:
+    """Print a scrypt hash of a password for `server.auth.users[].password` (read from standard
+    input, or asked for twice at a terminal). Run it again for hashes of an older cost."""
+    from chatserve.security.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("The password is empty.")
+    click.echo(hash_password(password))

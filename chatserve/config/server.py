@@ -1,0 +1,192 @@
+"""The `server:` block: how the bot is served. Never sent to the browser.
+
+Unlike the rest of a config these settings are read leniently (`port: "8080"` is a port),
+because `${VAR}` interpolation makes every value here a string.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from chatserve.config.base import ConfigModel
+from chatserve.config.sizes import ByteSize, parse_size
+from chatserve.security.hosts import host_pattern
+from chatserve.security.passwords import is_hash, parse_hash
+
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
+
+
+def web_origin(origin: str) -> str:
+    """`origin` if it is one (`scheme://host[:port]`, as browsers name a site); else ValueError."""
+    if not _ORIGIN.match(origin):
+        raise ValueError(f"an origin is scheme://host[:port] with no path, got {origin!r}")
+    return origin
+
+
+class Settings(ConfigModel):
+    model_config = ConfigDict(strict=False)  # `${VAR}` makes every value here a string
+
+
+class User(Settings):
+    """Someone who may sign in to the web page."""
+
+    username: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s:]+$")]
+    """The name typed on the login page; `fn` can read it from `request.username`."""
+
+    password: Annotated[str, Field(min_length=1, repr=False)]
+    """The password as `${ENV_VAR}` (kept out of the file), or a hash printed by
+    `chatserve hash-password` (`$scrypt$ln=17,r=8,p=1$...`; the older `scrypt$16384$...` form
+    still works)."""
+
+    @field_validator("password")
+    @classmethod
+    def _hash(cls, value: str) -> str:
+        if is_hash(value):
+            parse_hash(value)  # says what is wrong with it
+        return value
+
+
+class ApiToken(Settings):
+    """A secret an API client sends as `Authorization: Bearer <token>`."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s:]+$")]
+    """Who uses it: logged, and what `request.username` is for its requests."""
+
+    token: Annotated[str, Field(min_length=16, repr=False)]
+    """The secret itself, at least 16 characters; write it as `${ENV_VAR}`."""
+
+
+class AuthConfig(Settings):
+    """Who may use the bot. Everything but `/healthz` and the login page then needs a
+    signed-in session (the web page) or a bearer token (the API)."""
+
+    users: list[User] = []
+    """Accounts for the login page."""
+
+    tokens: list[ApiToken] = []
+    """Bearer tokens for programs (the native API and `/v1/*`)."""
+
+    session_max_age: Annotated[int, Field(ge=60)] = 7 * 24 * 3600
+    """Seconds a login lasts."""
+
+    @model_validator(mode="after")
+    def _someone(self) -> AuthConfig:
+        if not self.users and not self.tokens:
+            raise ValueError("needs at least one user or token, or the bot is closed to all")
+        names = [user.username for user in self.users] + [token.name for token in self.tokens]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"each user and token needs its own name; repeated: {repeated}")
+        return self
+
+
+class QuotaConfig(Settings):
+    """How much clients may write into the data dir (uploads, flags) and the flag store. A
+    client is the signed-in user with `server.auth`, else the address the request comes from
+    (IPv6: its /64 network). Each limit refills steadily over its period. Counted in each
+    server process's memory: with `--workers N`, each process allows this much."""
+
+    uploads_per_minute: int = Field(30, ge=1)
+    """Files one client may upload per minute."""
+
+    flags_per_minute: int = Field(30, ge=1)
+    """Ratings (`POST /api/flag`) one client may send per minute."""
+
+    client_bytes_per_hour: ByteSize = Field("1GB", validate_default=True)
+    """Bytes one client may write per hour, uploads and flags together."""
+
+    bytes_per_hour: ByteSize = Field("10GB", validate_default=True)
+    """Bytes all clients together may write per hour."""
+
+    min_free_disk: ByteSize = Field("1GB", validate_default=True)
+    """Free space to leave on the disk of the data dir (and of `flagging_dir`): below it,
+    uploads and flags are refused with 507, and files of replies are not kept (the reply says
+    so); text chats go on. `0` turns the check off."""
+
+    @field_validator("client_bytes_per_hour", "bytes_per_hour")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size(value)
+
+    @field_validator("min_free_disk")
+    @classmethod
+    def _floor(cls, value: int | str) -> int:
+        return 0 if value in (0, "0") else parse_size(value)
+
+
+class ServerConfig(Settings):
+    """Where and how the server listens. Never sent to the browser."""
+
+    host: str = "127.0.0.1"
+    """Interface to bind; `0.0.0.0` listens on every interface. The `--host` option wins."""
+
+    port: int = Field(8000, ge=0, le=65535)
+    """TCP port; 0 picks a free one. The `--port` option wins."""
+
+    root_path: str = ""
+    """The path prefix a reverse proxy serves the bot under, such as `/bot` (the proxy strips
+    it; links and cookies include it)."""
+
+    forwarded_allow_ips: list[str] = []
+    """Addresses of the proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and
+    `X-Forwarded-Host` headers are believed (`*` for any). Empty: those headers are ignored."""
+
+    allowed_hosts: list[str] = []
+    """Host names the server answers to, besides `localhost` and IP addresses (always answered:
+    a DNS-rebinding page can use neither): `bot.example.com`, `.example.com` for a domain and
+    its subdomains, or `*` for any. A request naming another host gets 400."""
+
+    read_timeout: float = Field(20, gt=0, le=3600)
+    """Seconds a client may take to send a request's headers, and to send each part of its
+    body; a slower client is cut off (408), so trickling bytes cannot hold connections open."""
+
+    data_dir: str | None = None
+    """Where uploads and files the bot makes are kept, relative to the config file.
+    Default: `.chatserve` beside the config."""
+
+    allowed_paths: list[str] = []
+    """Folders (relative to the config file, or absolute) from which the chat function may
+    return files, besides the data dir and the system temp dir."""
+
+    max_upload_size: ByteSize = 50_000_000
+    """The largest file a client may upload: bytes, or a size such as `10MB`."""
+
+    quotas: QuotaConfig = QuotaConfig()
+    """Limits on what clients write to disk (uploads, flags): rates, bytes per hour, a
+    free-disk floor. A client is the signed-in user, else its address; each server process
+    counts on its own."""
+
+    cors_origins: list[str] = []
+    """Web origins (`https://example.com`) whose pages may call the API from the browser.
+    Empty: no cross-origin requests."""
+
+    auth: AuthConfig | None = None
+    """Require a login (the web page) or a token (the API). Null: anyone who can reach the
+    server may use it."""
+
+    @field_validator("max_upload_size")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size(value)
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not _ROOT_PATH.match(value):
+            raise ValueError(f"must be a path such as '/bot' (no query, no spaces), got {value!r}")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        return [host_pattern(host) for host in value]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [origin if origin == "*" else web_origin(origin) for origin in value]

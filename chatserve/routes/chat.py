@@ -1,0 +1,203 @@
+"""`POST /api/<api_name>` (`/api/chat` by default): one turn of the conversation, as JSON
+or as a stream of events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+from litestar.response import Stream
+
+from chatserve.bot.load import Bot
+from chatserve.bot.queue import QueueFull
+from chatserve.bot.replies import Message, changes
+from chatserve.config.models import Config
+from chatserve.http.openapi import ChatOperation
+from chatserve.http.sse import STREAM_HEADERS, sse
+from chatserve.http.wire import (
+    ChatRequest,
+    ChatResponse,
+    ErrorResponse,
+    check_limits,
+)
+from chatserve.security.clients import owner_of
+from chatserve.store.examples import Answer, Example, ExampleCache
+from chatserve.turn import Refused, Turn, arguments, failure_message, queued
+
+logger = logging.getLogger("chatserve")
+
+FLUSH_INTERVAL = 0.015
+"""After sending, wait this long (or until the function ends) before sending again."""
+
+CACHE_HEADER = "Chatserve-Cache"
+"""On the answer to an example with `cache_examples`: `hit` (from the cache) or `miss`
+(computed now, and cached)."""
+
+Keep = Callable[[list[Any], list[Any]], Awaitable[None]]
+"""Called with a turn's final messages and outputs when it ends well."""
+
+DESCRIPTION = """\
+Sends the user's message, the history and the additional inputs' values to the chat function
+and answers with the messages this turn added and the additional outputs' values.
+
+With `"stream": true` the answer is `text/event-stream`; each event's `data` is one line of JSON:
+
+| event | data | meaning |
+|---|---|---|
+| `queue` | `{"position"}` | waiting for a free slot (`concurrency_limit`); 1 is next |
+| `message` | `{"index", "message"}` | starts message *index* of this turn |
+| `delta` | `{"index", "text"}` | appends `text` to message *index* |
+| `replace` | `{"index", "message"}` | replaces message *index* |
+| `outputs` | `[value, ...]` | the additional outputs' current values |
+| `error` | `{"message"}` | the chat function failed; the text is meant for the user |
+| `done` | `{"messages", "outputs"}` | always last: the final messages of this turn |
+
+The first chunk is sent at once; later ones are coalesced to at most one every ~15 ms.
+Closing the connection stops the chat function (generators are closed, `finally` runs).
+Files are named by the ids `POST /api/upload` returned, never by paths.
+
+With `cache_examples`, an example sent with an empty history is answered from the cache
+(header `Chatserve-Cache: hit`; a generator's reply is replayed as a quick stream) or computed
+and cached (`Chatserve-Cache: miss`).
+"""
+
+
+def chat_route(config: Config) -> HTTPRouteHandler:
+    """The chat handler at its configured path; `false` leaves it out of the OpenAPI document."""
+    return post(
+        config.chat_path,
+        summary="Chat",
+        description=DESCRIPTION,
+        status_code=200,
+        operation_class=ChatOperation,
+        include_in_schema=config.api_name is not False,
+        responses={
+            200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
+            413: ResponseSpec(ErrorResponse, description="Request body too large"),
+            422: ResponseSpec(ErrorResponse, description="Invalid request, or a `chatserve.Error`"),
+            500: ResponseSpec(ErrorResponse, description="The chat function failed"),
+            503: ResponseSpec(ErrorResponse, description="Too many chats waiting"),
+        },
+    )(_chat)
+
+
+async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
+    state = request.app.state
+    served = state.holder.current
+    bot: Bot = served.bot
+    owner = owner_of(request)
+    text = data.message if isinstance(data.message, str) else data.message.text
+    check_limits(data.history, data.inputs, text)
+    history = [msgspec.to_builtins(message) for message in data.history]
+    try:
+        args = arguments(bot, state.holder.files, owner, data.message, history, data.inputs)
+    except Refused as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    cache = served.examples
+    example = cache.match(args.message, args.inputs) if cache and not data.history else None
+    keep: Keep | None = None
+    if example is not None:
+        answer = cache.answer(example)
+        if answer is not None:
+            return _cached(answer, data.stream)
+        keep = partial(_keep_answer, cache, example, owner)
+    try:
+        turn = queued(request, bot, args)
+    except QueueFull as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+    headers = {CACHE_HEADER: "miss"} if keep else {}
+    if data.stream:
+        events = _events(turn, keep)
+        return Stream(events, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
+    response = await _answer(turn, keep)
+    response.headers.update(headers)
+    return response
+
+
+def _cached(answer: Answer, stream: bool) -> Response[Any]:
+    """An example's cached answer: as JSON, or replayed as a stream (quickly)."""
+    headers = {CACHE_HEADER: "hit"}
+    if stream:
+        return Stream(
+            _replay(answer), media_type="text/event-stream", headers=STREAM_HEADERS | headers
+        )
+    body = {"messages": answer.messages, "outputs": answer.outputs}
+    return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
+
+
+async def _replay(answer: Answer) -> AsyncIterator[bytes]:
+    sent: list[Message] = []
+    for frame in answer.frames():
+        if sent:
+            await asyncio.sleep(FLUSH_INTERVAL)
+        yield b"".join(sse(data, name) for name, data in changes(sent, frame))
+        sent = frame
+    if answer.outputs:
+        yield sse(answer.outputs, "outputs")
+    yield sse({"messages": answer.messages, "outputs": answer.outputs}, "done")
+
+
+async def _keep_answer(
+    cache: ExampleCache,
+    example: Example,
+    owner: str | None,
+    messages: list[Any],
+    outputs: list[Any],
+) -> None:
+    """Cache the answer an example just got (`cache_mode: lazy`, or not cached yet)."""
+    try:
+        await asyncio.to_thread(cache.store, example, owner, messages, outputs)
+    except OSError as exc:
+        logger.warning("The answer to example %d was not cached: %s", example.index + 1, exc)
+
+
+async def _answer(turn: Turn, keep: Keep | None) -> Response[Any]:
+    try:
+        reply = await turn.final()
+        body = {"messages": reply.messages, "outputs": reply.outputs or []}
+        if keep is not None:
+            await keep(body["messages"], body["outputs"])
+    except Exception as exc:
+        readable, message = failure_message(exc, turn.bot.config.fn)
+        # A `chatserve.Error` (or a reply chatserve refused) is the client's to read: 422.
+        raise HTTPException(status_code=422 if readable else 500, detail=message) from None
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+async def _events(turn: Turn, keep: Keep | None) -> AsyncIterator[bytes]:
+    """The stream of one turn: place in line, changes as they come, `error`, then `done`.
+
+    A disconnect (the Stop button) cancels or closes this generator; the turn then stops the
+    chat function and gives its slot to the next chat in line.
+    """
+    sent: list[Message] = []
+    outputs: list[Any] = [None] * len(turn.replies.outputs)
+    try:
+        try:
+            async for position in turn.positions():
+                yield sse({"position": position}, "queue")
+            async for reply in turn.updates(settle=FLUSH_INTERVAL):
+                chunk = b"".join(sse(data, name) for name, data in changes(sent, reply.messages))
+                sent = reply.messages
+                if reply.outputs is not None and reply.outputs != outputs:
+                    outputs = reply.outputs
+                    chunk += sse(outputs, "outputs")
+                if chunk:
+                    yield chunk
+            if keep is not None:
+                await keep(sent, outputs)
+        except Exception as exc:
+            yield sse({"message": failure_message(exc, turn.bot.config.fn)[1]}, "error")
+        yield sse({"messages": sent, "outputs": outputs}, "done")
+    finally:
+        turn.release()

@@ -1,0 +1,160 @@
+"""`GET /login`, `POST /login` and `POST /logout`: the web page's way in and out with
+`server.auth`. The login page is one self-contained HTML document (no scripts, no assets)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException, TooManyRequestsException
+from litestar.response import Redirect
+
+from chatserve.security.auth import SESSION_COOKIE, Auth, client_address, login_url
+
+LOGIN_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@get("/login", include_in_schema=False)
+async def login_page(request: Request[Any, Any, State]) -> Response[str]:
+    _auth(request)
+    return _page(request, next_path=request.query_params.get("next", "/"))
+
+
+@post("/login", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
+async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
+    auth = _auth(request)
+    form = await request.form()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    next_path = str(form.get("next", "/"))
+    executor = request.app.state.executor
+    try:
+        user = await auth.sign_in(username, password, client_address(request), executor)
+    except TooManyRequestsException as refused:
+        return _page(request, next_path, username, refused.detail, 429, refused.headers)
+    if user is None:
+        return _page(request, next_path, username, "Wrong user name or password.", 401)
+    response = Redirect(_local(request, next_path), status_code=303)
+    response.set_cookie(
+        auth.session_cookie(request, auth.sessions.new(user), auth.config.session_max_age)
+    )
+    return response
+
+
+@post("/logout", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
+async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
+    """End this session, or with `everywhere` in the form every session of its user."""
+    auth = _auth(request)
+    form = await request.form()
+    session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
+    if session is not None and form.get("everywhere"):
+        auth.sessions.end_all(session.username)
+    elif session is not None:
+        auth.sessions.end(session)
+    response = Redirect(login_url(request), status_code=303)
+    response.set_cookie(auth.session_cookie(request, "", max_age=0))
+    return response
+
+
+def _auth(request: Request[Any, Any, State]) -> Auth:
+    auth: Auth | None = request.app.state.auth
+    if auth is None:
+        raise NotFoundException("This bot has no login (server.auth is not set).")
+    return auth
+
+
+def _local(request: Request[Any, Any, Any], path: str) -> str:
+    """Where to go after signing in: a path of this app, never another site."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        path = "/"
+    return f"{request.scope.get('root_path', '')}{path}"
+
+
+def _page(
+    request: Request[Any, Any, State],
+    next_path: str,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    title = request.app.state.holder.current.bot.config.title or "chatserve"
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    page = PAGE.format(
+        title=html.escape(title),
+        alert=alert,
+        username=html.escape(username),
+        next=html.escape(next_path),
+        autofocus_user="" if username else " autofocus",
+        autofocus_password=" autofocus" if username else "",
+    )
+    return Response(
+        page,
+        status_code=status,
+        media_type="text/html",
+        headers={
+            "Content-Security-Policy": LOGIN_CSP,
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>Sign in · {title}</title>
+<style>
+  :root {{ --bg: #f6f7f9; --card: #fff; --text: #1f2328; --muted: #59636e; --line: #d1d9e0;
+          --accent: #f97316; --accent-text: #fff; --error: #b42318; }}
+  @media (prefers-color-scheme: dark) {{
+    :root {{ --bg: #0f1115; --card: #171a21; --text: #e6e8eb; --muted: #9aa4b2; --line: #2c313a;
+            --error: #ff8a80; }}
+  }}
+  * {{ box-sizing: border-box; }}
+  body {{ margin: 0; min-height: 100dvh; display: grid; place-items: center; padding: 1rem;
+         background: var(--bg); color: var(--text);
+         font: 16px/1.5 ui-sans-serif, system-ui, -apple-system, "Segoe UI", sans-serif; }}
+  main {{ width: 100%; max-width: 22rem; background: var(--card); border: 1px solid var(--line);
+         border-radius: 14px; padding: 2rem 1.75rem; box-shadow: 0 8px 30px rgb(0 0 0 / 0.06); }}
+  h1 {{ margin: 0 0 0.25rem; font-size: 1.4rem; }}
+  p.lead {{ margin: 0 0 1.5rem; color: var(--muted); font-size: 0.95rem; }}
+  label {{ display: block; font-weight: 600; font-size: 0.9rem; margin: 1rem 0 0.35rem; }}
+  input {{ width: 100%; padding: 0.6rem 0.75rem; font: inherit; color: inherit;
+          background: transparent; border: 1px solid var(--line); border-radius: 8px; }}
+  input:focus {{ outline: 2px solid var(--accent); outline-offset: 1px;
+                border-color: transparent; }}
+  button {{ width: 100%; margin-top: 1.5rem; padding: 0.65rem; font: inherit; font-weight: 600;
+           color: var(--accent-text); background: var(--accent); border: 0; border-radius: 8px;
+           cursor: pointer; }}
+  button:hover {{ filter: brightness(1.05); }}
+  .error {{ margin: 0 0 0.5rem; padding: 0.6rem 0.75rem; border-radius: 8px; font-size: 0.9rem;
+           color: var(--error); border: 1px solid currentColor; }}
+</style>
+</head>
+<body>
+<main>
+  <h1>{title}</h1>
+  <p class="lead">Sign in to continue.</p>
+  {alert}
+  <form method="post" action="login">
+    <input type="hidden" name="next" value="{next}">
+    <label for="username">User name</label>
+    <input id="username" name="username" autocomplete="username" value="{username}"
+      required{autofocus_user}>
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password"
+      required{autofocus_password}>
+    <button type="submit">Sign in</button>
+  </form>
+</main>
+</body>
+</html>
+"""

@@ -1,0 +1,65 @@
+"""The page and what it loads: `/` (the web UI with the bot's CSP), `/assets/*`, `/api/config`
+(the public config it renders from) and `/healthz`. Every body is built once per load and
+answered with its ETag (304 when the browser has it) and gzipped when the browser takes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from chatserve.security.clients import client_id, new_client_cookie
+from chatserve.ui.bundle import Asset
+
+
+@get("/", include_in_schema=False)
+async def index(request: Request[Any, Any, State]) -> Response[bytes]:
+    served = request.app.state.holder.current
+    response = _send(request, served.page, {"Content-Security-Policy": served.csp})
+    if client_id(request) is None:
+        response.set_cookie(new_client_cookie(request))
+    return response
+
+
+@get("/assets/{name:path}", include_in_schema=False)
+async def asset(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
+    holder = request.app.state.holder
+    if name == "/custom.js" and holder.current.custom_js is not None:
+        return _send(request, holder.current.custom_js, {})  # changes with the config
+    found = holder.webui.assets.get(f"assets{name}")
+    if found is None:
+        raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
+    return _send(request, found, {"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+@get("/api/config", summary="Public config", description="What the web UI renders from.")
+async def public_config(request: Request[Any, Any, State]) -> Response[bytes]:
+    return Response(request.app.state.holder.current.public_config, media_type="application/json")
+
+
+@get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+PAGES = [index, asset, public_config, healthz]
+
+
+def _send(
+    request: Request[Any, Any, Any], asset: Asset, headers: dict[str, str]
+) -> Response[bytes]:
+    headers = {
+        "ETag": asset.etag,
+        "Vary": "Accept-Encoding",
+        "Cache-Control": "no-cache",
+        **headers,
+    }
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(b"", status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)

@@ -1,0 +1,317 @@
+"""`cache_examples`: each example's answer computed once and kept on disk.
+
+An answer lives in `<data dir>/examples/<key>/`: `answer.json` (the messages and outputs, as
+the chat endpoint sends them) and copies of the files they show. The key hashes the example
+(its text, the content of its files, the inputs' values), the parts of the config that shape
+the answer and the source of the chat function's module, so editing any of them leads to a
+new key: the old answer is never shown again, and `delete_cache` may remove it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import inspect
+import logging
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import Litestar
+
+from chatserve.bot.load import Bot
+from chatserve.bot.replies import file_refs
+from chatserve.bot.request import Request
+from chatserve.bot.runner import ASYNC_GENERATOR, GENERATOR
+from chatserve.config.checks import example_message
+from chatserve.errors import Error
+from chatserve.store.digests import file_sha256, sha256_hex
+from chatserve.store.files import FileStore, new_id
+from chatserve.tasks import running
+from chatserve.turn import Arguments, Turn
+
+if TYPE_CHECKING:
+    from chatserve.holder import BotHolder
+    from chatserve.served import Served
+
+logger = logging.getLogger("chatserve")
+
+FORMAT = 1
+"""Bumped when `answer.json` changes shape, so older answers are recomputed."""
+
+ANSWER = "answer.json"
+LOCK = ".lock"
+"""In the examples folder: held by the worker process computing answers."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cached answer; `streamed` when the chat function is a generator (replayed as one)."""
+
+    messages: list[dict[str, Any]]
+    outputs: list[Any]
+    streamed: bool
+
+    def frames(self, count: int = 20) -> Iterator[list[dict[str, Any]]]:
+        """The reply as a replay shows it: all at once, or (`streamed`) `count` growing
+        prefixes of its text, the last one the whole reply."""
+        if not self.streamed:
+            yield self.messages
+            return
+        total = sum(len(m["content"]) for m in self.messages if isinstance(m["content"], str))
+        for step in range(1, count + 1):
+            budget = total * step // count
+            frame = []
+            for message in self.messages:
+                content = message["content"]
+                if isinstance(content, str):
+                    shown, budget = content[:budget], budget - min(budget, len(content))
+                    frame.append({**message, "content": shown})
+                    if len(shown) < len(content):
+                        break
+                else:
+                    frame.append(message)
+            yield frame
+
+
+@dataclass
+class Example:
+    """One example: the arguments the chat function gets for it, and its cache key."""
+
+    index: int
+    message: Any
+    inputs: list[Any]
+    key: str
+    label: str
+    answer: Answer | None = field(default=None, repr=False)
+
+
+class ExampleCache:
+    """The cached answers of one loaded bot's examples."""
+
+    def __init__(self, bot: Bot, files: FileStore) -> None:
+        self.bot = bot
+        self.files = files
+        self.folder = files.data_dir / "examples"
+        self.mode = bot.config.cache_mode
+        self.streamed = bot.kind in (GENERATOR, ASYNC_GENERATOR)
+        self.examples = list(_examples(bot))
+        self._by_call = {_call_key(e.message, e.inputs): e for e in self.examples}
+
+    def keys(self) -> set[str]:
+        """The `examples/<key>` folders this bot uses."""
+        return {example.key for example in self.examples}
+
+    def match(self, message: Any, inputs: list[Any]) -> Example | None:
+        """The example a first message (with these inputs) is, if it is one."""
+        return self._by_call.get(_call_key(message, inputs))
+
+    def answer(self, example: Example) -> Answer | None:
+        """The example's answer if cached: from memory, else from disk (a previous run)."""
+        if example.answer is None:
+            example.answer = self._read(example)
+        return example.answer
+
+    def store(
+        self, example: Example, owner: str | None, messages: list[Any], outputs: list[Any]
+    ) -> None:
+        """Keep a finished answer: the files it shows are copied beside it, so it outlives
+        the run's files. Another process storing the same answer at once is harmless."""
+        final = self.folder / example.key
+        if final.exists():
+            return
+        partial = self.folder / f".{example.key}.{new_id()}"
+        (partial / "files").mkdir(parents=True)
+        try:
+            copied = _with_files_copied((messages, outputs), self.bot, self.files, owner, partial)
+            body = {"format": FORMAT, "example": example.index, "streamed": self.streamed}
+            body.update(messages=copied[0], outputs=copied[1])
+            (partial / ANSWER).write_bytes(msgspec.json.encode(body))
+            os.rename(partial, final)
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+            if not final.exists():
+                raise
+
+    def _read(self, example: Example) -> Answer | None:
+        folder = self.folder / example.key
+        try:
+            body = msgspec.json.decode((folder / ANSWER).read_bytes())
+        except (OSError, msgspec.DecodeError):
+            return None
+        if body.get("format") != FORMAT:
+            return None
+        messages, outputs = _with_files_served(
+            [body["messages"], body["outputs"]], self.files, folder
+        )
+        return Answer(messages, outputs, bool(body["streamed"]))
+
+
+async def compute(cache: ExampleCache, executor: Executor) -> None:
+    """Compute every answer not cached yet (`cache_mode: eager`), showing progress.
+
+    Worker processes of one server take turns (a lock file), so each answer is computed once.
+    A failing example is logged and left to be computed when clicked.
+    """
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    with (cache.folder / LOCK).open("w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        missing = [example for example in cache.examples if cache.answer(example) is None]
+        if not missing:
+            return
+        with _progress(len(missing)) as advance:
+            for example in missing:
+                try:
+                    messages, outputs = await _run(cache, example, executor)
+                    await asyncio.to_thread(cache.store, example, None, messages, outputs)
+                    cache.answer(example)
+                except Error as exc:
+                    logger.warning("Example %d was not cached: %s", example.index + 1, exc.message)
+                except Exception:
+                    logger.exception("Example %d was not cached", example.index + 1)
+                advance(example.label)
+
+
+async def _run(cache: ExampleCache, example: Example, executor: Executor) -> tuple[Any, Any]:
+    """The example's answer, computed outside the line of chats (there is no client)."""
+    args = Arguments(example.message, [], example.inputs)
+    turn = Turn(cache.bot, args, executor, files=cache.files, owner=None, caller=Request())
+    reply = await turn.final()
+    return reply.messages, reply.outputs or []
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on a terminal; a log line per example otherwise."""
+    if not sys.stderr.isatty():
+        done = 0
+
+        def log(label: str) -> None:
+            nonlocal done
+            done += 1
+            logger.info("Cached the answer to example %d of %d: %.40r", done, total, label)
+
+        yield log
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (
+        TextColumn("Caching examples"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda label: bar.update(task, advance=1, description=escape(label[:40]))
+
+
+@asynccontextmanager
+async def example_answers(app: Litestar) -> AsyncIterator[None]:
+    """`cache_mode: eager`: the answers are computed before the server takes requests, and
+    again in the background after each reload."""
+    holder: BotHolder = app.state.holder
+    await _compute_eager(holder.current, app.state.executor)
+    async with running(_recompute_after_reloads(holder, app.state.executor)):
+        yield
+
+
+async def _recompute_after_reloads(holder: BotHolder, executor: Executor) -> None:
+    revision = holder.current.revision
+    while not holder.closing:
+        if holder.current.revision == revision:
+            await holder.changed.wait()
+            continue
+        revision = holder.current.revision
+        await _compute_eager(holder.current, executor)
+
+
+async def _compute_eager(served: Served, executor: Executor) -> None:
+    if served.examples is not None and served.examples.mode == "eager":
+        await compute(served.examples, executor)
+
+
+def example_cache(bot: Bot, files: FileStore) -> ExampleCache | None:
+    """The bot's example cache, when `cache_examples` is on and there are examples."""
+    if not bot.config.cache_examples or not bot.config.examples:
+        return None
+    return ExampleCache(bot, files)
+
+
+def _examples(bot: Bot) -> Iterator[Example]:
+    config = bot.config
+    context = {
+        "format": FORMAT,
+        "fn": config.fn,
+        "source": _source_digest(bot),
+        "multimodal": config.multimodal,
+        "history": config.chatbot.type,
+        "inputs": [spec.model_dump() for spec in config.additional_inputs],
+        "outputs": [spec.model_dump() for spec in config.additional_outputs],
+    }
+    for index, example in enumerate(config.examples or ()):
+        written = example_message(example)
+        paths = [str((bot.folder / name).resolve()) for name in written.files]
+        message: Any = {"text": written.text, "files": paths}
+        if not config.multimodal:
+            message = written.text
+        inputs = bot.check_inputs(example[1:] if isinstance(example, list) else [])
+        contents = [file_sha256(Path(path)) for path in paths]
+        identity = [context, written.text, contents, inputs]
+        key = sha256_hex(msgspec.json.encode(identity))[:32]
+        yield Example(index, message, inputs, key, written.text or ", ".join(written.files))
+
+
+def _call_key(message: Any, inputs: list[Any]) -> bytes:
+    return msgspec.json.encode([message, inputs])
+
+
+def _source_digest(bot: Bot) -> str:
+    """The chat function's module source (any edit to it counts), else its qualified name."""
+    try:
+        return file_sha256(Path(inspect.getsourcefile(bot.fn) or ""))
+    except (OSError, TypeError):
+        return getattr(bot.fn, "__qualname__", repr(bot.fn))
+
+
+def _with_files_copied(
+    answer: tuple[list[Any], list[Any]], bot: Bot, files: FileStore, owner: str | None, folder: Path
+) -> Any:
+    """A copy of `(messages, outputs)` whose files (in messages and image outputs) are copied
+    into `folder/files` and named relative to it."""
+    messages, outputs = msgspec.json.decode(msgspec.json.encode(answer))
+    images = [
+        value
+        for value, spec in zip(outputs, bot.config.additional_outputs, strict=False)
+        if spec.type == "image" and isinstance(value, dict)
+    ]
+    for number, ref in enumerate([*file_refs(messages), *images]):
+        found = files.get(ref["id"], owner)
+        if found is None:
+            raise OSError(f"the file {ref.get('name')!r} of the answer is gone")
+        kept = folder / "files" / str(number) / found.name
+        kept.parent.mkdir()
+        shutil.copyfile(found.path, kept)
+        ref.clear()
+        ref["cached"] = kept.relative_to(folder).as_posix()
+    return messages, outputs
+
+
+def _with_files_served(value: Any, files: FileStore, folder: Path) -> Any:
+    """The stored answer with its files registered for anyone to read."""
+    if isinstance(value, dict):
+        if set(value) == {"cached"}:
+            return files.public(folder / value["cached"]).data()
+        return {key: _with_files_served(item, files, folder) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_files_served(item, files, folder) for item in value]
+    return value

@@ -1,0 +1,86 @@
+"""The part of a bot's config the browser renders from: no server settings, no `fn`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserve.bot.load import Bot
+from chatserve.config.checks import example_message
+from chatserve.config.models import is_url
+from chatserve.config.theme import CustomTheme
+from chatserve.store.files import FileStore
+
+AS_THEY_ARE = frozenset(
+    {
+        "title",
+        "description",
+        "multimodal",
+        "run_examples_on_click",
+        "cache_examples",
+        "submit_btn",
+        "stop_btn",
+        "autofocus",
+        "editable",
+        "save_history",
+        "fill_height",
+        "fill_width",
+        "autoscroll",
+        "show_progress",
+    }
+)
+"""Top-level keys the page reads as written; the rest is derived below. `fn`, `server:`,
+paths, code and caching settings never leave the server."""
+
+
+def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
+    config = bot.config
+    chatbot, textbox = config.chatbot, config.textbox
+    labels = bot.input_labels()
+    theme = config.theme.base if isinstance(config.theme, CustomTheme) else config.theme
+
+    def url(name: str | None) -> str | None:
+        if name is None or is_url(name):
+            return name
+        return store.public(bot.folder / name).data()["url"]
+
+    examples = []
+    for index, example in enumerate(config.examples or ()):
+        message = example_message(example)
+        examples.append(
+            {
+                "text": message.text,
+                "files": [store.public(bot.folder / name).data() for name in message.files],
+                "inputs": example[1:] if isinstance(example, list) else None,
+                "label": config.example_labels[index] if config.example_labels else None,
+                "icon": url(config.example_icons[index]) if config.example_icons else None,
+            }
+        )
+    return {
+        **config.model_dump(include=AS_THEY_ARE),
+        "examples": examples,
+        "chatbot": {
+            **chatbot.model_dump(exclude={"type"}),  # the history's shape is the server's business
+            "height": _css(chatbot.height),
+            "min_height": _css(chatbot.min_height),
+            "max_height": _css(chatbot.max_height),
+            "avatar_images": [url(name) for name in chatbot.avatar_images or (None, None)],
+        },
+        "textbox": {**textbox.model_dump(), "max_file_size": bot.max_file_size()},
+        "additional_inputs": [
+            {**spec.public(), "label": label}
+            for spec, label in zip(config.additional_inputs, labels, strict=True)
+        ],
+        "additional_inputs_accordion": config.accordion.model_dump(),
+        "additional_outputs": [
+            {**spec.model_dump(), "label": spec.label or f"{spec.type.capitalize()} {i}"}
+            for i, spec in enumerate(config.additional_outputs, 1)
+        ],
+        "flagging": {"mode": config.flagging_mode, "options": config.flagging_options},
+        "theme": theme,
+        "theme_css": theme_css,
+        "api": {"upload": "api/upload"},
+    }
+
+
+def _css(length: int | str | None) -> str | None:
+    return f"{length}px" if isinstance(length, int) else length
