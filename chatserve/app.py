@@ -37,10 +37,10 @@ from chatserve.security.auth import Auth, authenticate
 from chatserve.security.frontdoor import FrontDoor
 from chatserve.security.quotas import Quotas
 from chatserve.security.rules import check_request, security_headers
+from chatserve.services import Services
 from chatserve.store.cleanup import sweeper
 from chatserve.store.examples import example_answers
 from chatserve.store.files import FileStore
-from chatserve.store.flags import FlagStores
 from chatserve.ui.bundle import WebUI
 
 MAX_WORKER_THREADS = 256
@@ -58,6 +58,7 @@ def create_app(
     bot = config if isinstance(config, Bot) else load(config)
     files = FileStore(bot.data_dir(), bot.allowed_paths(), bot.config.server.quotas.min_free_disk)
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
+    services = Services(holder, _auth(bot), Quotas(bot.config.server.quotas))
     server = bot.config.server
     app = LoggedLitestar(
         route_handlers=[
@@ -72,14 +73,8 @@ def create_app(
             log_out,
             *([openai_router] if bot.config.api_name is not False else []),
         ],
-        state=State(
-            {
-                "holder": holder,
-                "flag_stores": FlagStores(),
-                "auth": _auth(bot),
-                "quotas": Quotas(server.quotas),
-            }
-        ),
+        state=State({"services": services}),
+        dependencies=services.provide(),
         lifespan=[_worker_threads, _flag_stores, example_answers, watching, sweeper],
         before_request=_guard,
         middleware=[partial(_root_path, server.root_path)],
@@ -136,7 +131,7 @@ def _root_path(prefix: str, app: ASGIApp) -> ASGIApp:
 @asynccontextmanager
 async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
     with ThreadPoolExecutor(MAX_WORKER_THREADS, thread_name_prefix="chatserve-fn") as executor:
-        app.state.executor = executor
+        app.state.services.executor = executor
         yield
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -146,4 +141,4 @@ async def _flag_stores(app: Litestar) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        app.state.flag_stores.close()
+        app.state.services.flag_stores.close()

@@ -119,12 +119,12 @@ def _is_user_code(location: Path, folder: Path) -> bool:
 @asynccontextmanager
 async def watching(app: Litestar) -> AsyncIterator[None]:
     """The app's watcher while it runs, when it was made with live reload."""
-    holder: BotHolder = app.state.holder
+    holder, executor = app.state.services.holder, app.state.services.executor
     if not holder.live:
         yield
         return
     stop = asyncio.Event()
-    reloader = Reloader(holder, holder.current.bot.path, app.state.executor)
+    reloader = Reloader(holder, holder.current.bot.path, executor)
     task = asyncio.create_task(reloader.run(stop))
     try:
         yield

@@ -83,7 +83,7 @@ class _Server(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         with contextlib.suppress(RuntimeError):  # no loop yet: nothing is streaming
-            asyncio.get_running_loop().call_soon_threadsafe(self.app.state.holder.close)
+            asyncio.get_running_loop().call_soon_threadsafe(self.app.state.services.holder.close)
         super().handle_exit(sig, frame)
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request as HTTPRequest
 
@@ -29,6 +29,9 @@ from chatserve.errors import Error
 from chatserve.http.wire import MultimodalMessage
 from chatserve.security.clients import owner_of
 from chatserve.store.files import FileRefused, FileStore
+
+if TYPE_CHECKING:  # services -> holder -> served -> example cache -> turn
+    from chatserve.services import Services
 
 logger = logging.getLogger("chatserve")
 
@@ -97,18 +100,19 @@ def message_argument(bot: Bot, message: str | MultimodalMessage, history: Histor
     return {"text": message.text, "files": [history.path(file_id) for file_id in message.files]}
 
 
-def queued(request: HTTPRequest[Any, Any, Any], bot: Bot, args: Arguments) -> Turn:
+def queued(
+    request: HTTPRequest[Any, Any, Any], services: Services, bot: Bot, args: Arguments
+) -> Turn:
     """A client's turn, in line for a slot (`concurrency_limit`); raises QueueFull when the
     line is full."""
-    state = request.app.state
     return Turn(
         bot,
         args,
-        state.executor,
-        files=state.holder.files,
+        services.executor,
+        files=services.files,
         owner=owner_of(request),
         caller=_caller(request),
-        ticket=state.holder.line.join(),
+        ticket=services.holder.line.join(),
     )
 
 

@@ -65,7 +65,7 @@ def test_full_line_is_refused(monkeypatch) -> None:
 def test_full_line_answers_503(client, monkeypatch) -> None:
     monkeypatch.setattr(queue, "MAX_WAITING_PER_SLOT", 0)
     http = client("fn: bot.py:echo\nconcurrency_limit: 1\n")
-    http.app.state.holder.line.join()  # someone else holds the only slot
+    http.app.state.services.holder.line.join()  # someone else holds the only slot
     response = http.post("/api/chat", json={"message": "x"})
     assert response.status_code == 503
     assert response.json()["error"]["message"].startswith("The server is busy")

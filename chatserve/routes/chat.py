@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -31,6 +32,7 @@ from chatserve.http.wire import (
     check_limits,
 )
 from chatserve.security.clients import owner_of
+from chatserve.services import Services
 from chatserve.store.examples import Answer, Example, ExampleCache
 from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 
@@ -91,16 +93,19 @@ def chat_route(config: Config) -> HTTPRouteHandler:
     )(_chat)
 
 
-async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) -> Response[Any]:
-    state = request.app.state
-    served = state.holder.current
+async def _chat(
+    request: Request[Any, Any, State],
+    data: JSONBody[ChatRequest],
+    services: NamedDependency[Services],
+) -> Response[Any]:
+    served = services.served
     bot: Bot = served.bot
     owner = owner_of(request)
     text = data.message if isinstance(data.message, str) else data.message.text
     check_limits(data.history, data.inputs, text)
     history = [msgspec.to_builtins(message) for message in data.history]
     try:
-        args = arguments(bot, state.holder.files, owner, data.message, history, data.inputs)
+        args = arguments(bot, services.files, owner, data.message, history, data.inputs)
     except Refused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     cache = served.examples
@@ -112,7 +117,7 @@ async def _chat(request: Request[Any, Any, State], data: JSONBody[ChatRequest]) 
             return _cached(answer, data.stream)
         keep = partial(_keep_answer, cache, example, owner)
     try:
-        turn = queued(request, bot, args)
+        turn = queued(request, services, bot, args)
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
     headers = {CACHE_HEADER: "miss"} if keep else {}

@@ -39,7 +39,7 @@ class DocsPage(OpenAPIRenderPlugin):
         super().__init__(path="/")
 
     def render(self, request: Request[Any, Any, State], openapi_schema: dict[str, Any]) -> bytes:
-        holder = request.app.state.holder
+        holder = request.app.state.services.holder
         config = holder.current.bot.config
         theme = config.theme.base if isinstance(config.theme, CustomTheme) else config.theme
         # The page's URLs are relative, so they work behind any path prefix; Litestar also

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Stream
@@ -18,6 +19,7 @@ from litestar.response import Stream
 from chatserve.errors import Problem
 from chatserve.holder import BotHolder
 from chatserve.http.sse import STREAM_HEADERS, sse
+from chatserve.services import Services
 
 HEARTBEAT_SECONDS = 15.0
 
@@ -34,9 +36,11 @@ come first. 404 without live reload.
 
 @get("/api/events", summary="Live reload events", description=DESCRIPTION)
 async def events(
-    request: Request[Any, Any, State], revision: FromQuery[int | None] = None
+    request: Request[Any, Any, State],
+    services: NamedDependency[Services],
+    revision: FromQuery[int | None] = None,
 ) -> Stream:
-    holder: BotHolder = request.app.state.holder
+    holder = services.holder
     if not holder.live:
         raise NotFoundException("Live reload is off (chatserve serve --no-reload).")
     last = _last_event_id(request.headers.get("last-event-id", ""))

@@ -11,6 +11,7 @@ import anyio.to_thread
 from anyio import AsyncFile
 from litestar import Request, get, post
 from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.file_system import BaseLocalFileSystem
 from litestar.handlers import HTTPRouteHandler
@@ -22,8 +23,8 @@ from litestar.response.file import create_etag_for_file
 from chatserve.http.byteranges import Unsatisfiable, byte_range
 from chatserve.http.wire import ErrorResponse, UploadedFile, UploadResponse
 from chatserve.security.clients import owner_of
-from chatserve.security.quotas import Quotas
-from chatserve.store.files import FileStore, UploadRefused
+from chatserve.services import Services
+from chatserve.store.files import UploadRefused
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -105,13 +106,13 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
     )(_upload)
 
 
-async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
-    state = request.app.state
-    bot = state.holder.current.bot
+async def _upload(
+    request: Request[Any, Any, State], services: NamedDependency[Services]
+) -> UploadResponse:
+    bot = services.served.bot
     if not bot.config.multimodal:
         raise PermissionDeniedException("This bot does not take files (multimodal is off).")
-    files: FileStore = state.holder.files
-    quotas: Quotas = state.quotas
+    files, quotas = services.files, services.quotas
     quotas.before_upload(request, files.data_dir)
     form = await request.form()
     uploads = [item for item in form.getall("files", []) if isinstance(item, UploadFile)]
@@ -146,8 +147,10 @@ async def _upload(request: Request[Any, Any, State]) -> UploadResponse:
         "other ranges get the whole file."
     ),
 )
-async def serve_file(request: Request[Any, Any, State], file_id: FromPath[str]) -> File:
-    found = request.app.state.holder.files.get(file_id, owner_of(request))
+async def serve_file(
+    request: Request[Any, Any, State], file_id: FromPath[str], services: NamedDependency[Services]
+) -> File:
+    found = services.files.get(file_id, owner_of(request))
     if found is None:
         raise NotFoundException("No such file.")
     headers = {

@@ -10,17 +10,18 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from chatserve.bot.history import History, UnknownFile
-from chatserve.bot.load import Bot, flagging_dir
+from chatserve.bot.load import flagging_dir
 from chatserve.bot.replies import file_refs
 from chatserve.config.inputs import InvalidInput
 from chatserve.http.wire import ErrorResponse, Message, check_limits
 from chatserve.security.clients import owner_of
-from chatserve.security.quotas import Quotas
+from chatserve.services import Services
 from chatserve.store.digests import sha256_hex
 from chatserve.store.files import FileStore, new_id
 from chatserve.store.flags import DATABASE, Flag, FlagStore
@@ -73,13 +74,16 @@ class FlagResponse(msgspec.Struct):
         507: ResponseSpec(ErrorResponse, description="All clients' quota, or disk, is full"),
     },
 )
-def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> FlagResponse:
-    state = request.app.state
-    bot: Bot = state.holder.current.bot
+def flag(
+    request: Request[Any, Any, State],
+    data: JSONBody[FlagRequest],
+    services: NamedDependency[Services],
+) -> FlagResponse:
+    bot = services.served.bot
     config = bot.config
     if config.flagging_mode != "manual":
         raise PermissionDeniedException("Flagging is off for this bot (flagging_mode: never).")
-    quotas: Quotas = state.quotas
+    quotas = services.quotas
     quotas.take_flag(request)
     check_limits(data.history, data.inputs)
     if data.option is not None and data.option not in config.flagging_options:
@@ -95,11 +99,11 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
     end = _reply_end(data.history, data.index)
     conversation = msgspec.to_builtins(data.history[:end])
     try:
-        History(state.holder.files, owner).messages(conversation)  # every file id is the client's
+        History(services.files, owner).messages(conversation)  # every file id is the client's
         inputs = bot.check_inputs(data.inputs)
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    store: FlagStore = state.flag_stores.get(flagging_dir(config, bot.folder))
+    store = services.flag_stores.get(flagging_dir(config, bot.folder))
     # Checked once, before anything is written: a flag is stored whole or not at all, and its
     # bytes are counted after (the next one waits if they went past the quota).
     quotas.room(request, store.folder)
@@ -114,7 +118,7 @@ def flag(request: Request[Any, Any, State], data: JSONBody[FlagRequest]) -> Flag
         config_hash=config.source.digest[:16],
         client=_anonymized(owner),
         user=request.scope.get("user"),
-        files=_keep_files(store, state.holder.files, owner, conversation, spend),
+        files=_keep_files(store, services.files, owner, conversation, spend),
     )
     stored = store.add(record)
     if stored:  # a flag sent again wrote nothing

@@ -8,10 +8,12 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.response import Redirect
 
 from chatserve.security.auth import SESSION_COOKIE, Auth, client_address, login_url
+from chatserve.services import Services
 
 LOGIN_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -20,24 +22,28 @@ LOGIN_CSP = (
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, State]) -> Response[str]:
-    _auth(request)
-    return _page(request, next_path=request.query_params.get("next", "/"))
+async def login_page(
+    request: Request[Any, Any, State], services: NamedDependency[Services]
+) -> Response[str]:
+    _auth(services)
+    return _page(request, services, next_path=request.query_params.get("next", "/"))
 
 
 @post("/login", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
-    auth = _auth(request)
+async def log_in(
+    request: Request[Any, Any, State], services: NamedDependency[Services]
+) -> Response[Any]:
+    auth = _auth(services)
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = str(form.get("next", "/"))
-    executor = request.app.state.executor
+    address = client_address(request)
     try:
-        user = await auth.sign_in(username, password, client_address(request), executor)
+        user = await auth.sign_in(username, password, address, services.executor)
     except TooManyRequestsException as refused:
-        return _page(request, next_path, username, refused.detail, 429, refused.headers)
+        return _page(request, services, next_path, username, refused.detail, 429, refused.headers)
     if user is None:
-        return _page(request, next_path, username, "Wrong user name or password.", 401)
+        return _page(request, services, next_path, username, "Wrong user name or password.", 401)
     response = Redirect(_local(request, next_path), status_code=303)
     response.set_cookie(
         auth.session_cookie(request, auth.sessions.new(user), auth.config.session_max_age)
@@ -46,9 +52,11 @@ async def log_in(request: Request[Any, Any, State]) -> Response[Any]:
 
 
 @post("/logout", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
-async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
+async def log_out(
+    request: Request[Any, Any, State], services: NamedDependency[Services]
+) -> Response[Any]:
     """End this session, or with `everywhere` in the form every session of its user."""
-    auth = _auth(request)
+    auth = _auth(services)
     form = await request.form()
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
     if session is not None and form.get("everywhere"):
@@ -60,8 +68,8 @@ async def log_out(request: Request[Any, Any, State]) -> Response[Any]:
     return response
 
 
-def _auth(request: Request[Any, Any, State]) -> Auth:
-    auth: Auth | None = request.app.state.auth
+def _auth(services: NamedDependency[Services]) -> Auth:
+    auth = services.auth
     if auth is None:
         raise NotFoundException("This bot has no login (server.auth is not set).")
     return auth
@@ -76,13 +84,14 @@ def _local(request: Request[Any, Any, Any], path: str) -> str:
 
 def _page(
     request: Request[Any, Any, State],
+    services: NamedDependency[Services],
     next_path: str,
     username: str = "",
     error: str | None = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    title = request.app.state.holder.current.bot.config.title or "chatserve"
+    title = services.served.bot.config.title or "chatserve"
     alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     page = PAGE.format(
         title=html.escape(title),

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 from litestar.response import Stream
@@ -30,6 +31,7 @@ from chatserve.http.errors import client_error
 from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 from chatserve.security.clients import owner_of
+from chatserve.services import Services
 from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 
 logger = logging.getLogger("chatserve")
@@ -79,18 +81,19 @@ def model_id(bot: Bot) -> str:
 
 
 @get("/models", summary="Models (OpenAI-compatible)")
-async def models(request: Request[Any, Any, State]) -> dict[str, Any]:
-    bot: Bot = request.app.state.holder.current.bot
+async def models(services: NamedDependency[Services]) -> dict[str, Any]:
+    bot = services.served.bot
     model = {"id": model_id(bot), "object": "model", "created": 0, "owned_by": "chatserve"}
     return {"object": "list", "data": [model]}
 
 
 @post("/chat/completions", summary="Chat completion (OpenAI-compatible)", status_code=200)
 async def completions(
-    request: Request[Any, Any, State], data: JSONBody[CompletionRequest]
+    request: Request[Any, Any, State],
+    data: JSONBody[CompletionRequest],
+    services: NamedDependency[Services],
 ) -> Response[Any]:
-    state = request.app.state
-    bot: Bot = state.holder.current.bot
+    bot = services.served.bot
     if data.model != model_id(bot):
         raise OpenAIError(
             404,
@@ -102,11 +105,11 @@ async def completions(
     if depth(data.inputs) > MAX_JSON_DEPTH:
         raise OpenAIError(400, f"The inputs nest deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        args = arguments(bot, state.holder.files, owner, text, past, data.inputs)
+        args = arguments(bot, services.files, owner, text, past, data.inputs)
     except Refused as exc:
         raise OpenAIError(400, str(exc)) from None
     try:
-        turn = queued(request, bot, args)
+        turn = queued(request, services, bot, args)
     except QueueFull as exc:
         raise OpenAIError(503, str(exc), kind="server_error") from None
     answer = _Answer(bot, str(request.base_url).rstrip("/"))

@@ -8,16 +8,20 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from chatserve.security.clients import client_id, new_client_cookie
+from chatserve.services import Services
 from chatserve.ui.bundle import Asset
 
 
 @get("/", include_in_schema=False)
-async def index(request: Request[Any, Any, State]) -> Response[bytes]:
-    served = request.app.state.holder.current
+async def index(
+    request: Request[Any, Any, State], services: NamedDependency[Services]
+) -> Response[bytes]:
+    served = services.served
     response = _send(request, served.page, {"Content-Security-Policy": served.csp})
     if client_id(request) is None:
         response.set_cookie(new_client_cookie(request))
@@ -25,19 +29,21 @@ async def index(request: Request[Any, Any, State]) -> Response[bytes]:
 
 
 @get("/assets/{name:path}", include_in_schema=False)
-async def asset(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
-    holder = request.app.state.holder
-    if name == "/custom.js" and holder.current.custom_js is not None:
-        return _send(request, holder.current.custom_js, {})  # changes with the config
-    found = holder.webui.assets.get(f"assets{name}")
+async def asset(
+    request: Request[Any, Any, State], name: FromPath[str], services: NamedDependency[Services]
+) -> Response[bytes]:
+    custom_js = services.served.custom_js
+    if name == "/custom.js" and custom_js is not None:
+        return _send(request, custom_js, {})  # changes with the config
+    found = services.holder.webui.assets.get(f"assets{name}")
     if found is None:
         raise NotFoundException(f"No asset named {name.lstrip('/')!r}.")
     return _send(request, found, {"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @get("/api/config", summary="Public config", description="What the web UI renders from.")
-async def public_config(request: Request[Any, Any, State]) -> Response[bytes]:
-    return Response(request.app.state.holder.current.public_config, media_type="application/json")
+async def public_config(services: NamedDependency[Services]) -> Response[bytes]:
+    return Response(services.served.public_config, media_type="application/json")
 
 
 @get("/healthz", summary="Liveness")

@@ -131,7 +131,7 @@ class Auth:
 async def authenticate(request: Request[Any, Any, Any]) -> None:
     """Let the request through with `scope["user"]` set, or refuse it with 401 (429 after
     repeated bad tokens)."""
-    auth: Auth | None = request.app.state.auth
+    auth: Auth | None = request.app.state.services.auth
     if auth is None or request.method == "OPTIONS" or request.scope["path"] in OPEN_PATHS:
         return None
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))

@@ -60,7 +60,7 @@ def _cross_origin(origin: str, own: str) -> str:
 
 def _allowed_origin(request: Request[Any, Any, Any], origin: str | None) -> bool:
     """Whether `server.cors_origins` lets pages from `origin` call the API."""
-    allowed = request.app.state.holder.startup.server.cors_origins
+    allowed = request.app.state.services.holder.startup.server.cors_origins
     return origin is not None and (origin in allowed or "*" in allowed)
 
 

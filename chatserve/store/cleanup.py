@@ -69,8 +69,9 @@ def sweep(
 @asynccontextmanager
 async def sweeper(app: Litestar) -> AsyncIterator[None]:
     """The app's sweeps, in a worker thread, while it runs."""
-    holder: BotHolder = app.state.holder
-    sweeps = sweep_while_serving(holder, app.state.executor, partial(_examples_in_use, holder))
+    services = app.state.services
+    holder = services.holder
+    sweeps = sweep_while_serving(holder, services.executor, partial(_examples_in_use, holder))
     async with running(sweeps):
         yield
 

@@ -219,9 +219,9 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 async def example_answers(app: Litestar) -> AsyncIterator[None]:
     """`cache_mode: eager`: the answers are computed before the server takes requests, and
     again in the background after each reload."""
-    holder: BotHolder = app.state.holder
-    await _compute_eager(holder.current, app.state.executor)
-    async with running(_recompute_after_reloads(holder, app.state.executor)):
+    holder, executor = app.state.services.holder, app.state.services.executor
+    await _compute_eager(holder.current, executor)
+    async with running(_recompute_after_reloads(holder, executor)):
         yield
 
 
