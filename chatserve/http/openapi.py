@@ -1,5 +1,5 @@
-"""OpenAPI for what Litestar cannot infer: the chat route's `text/event-stream` answer, and
-examples of its request, its answer and every event."""
+"""OpenAPI for what Litestar cannot infer: the chat route's `text/event-stream` answer,
+examples of its request, its answer and every event, and the routes' error answers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
@@ -21,6 +22,7 @@ from chatserve.http.wire import (
     DeltaEvent,
     DoneEvent,
     ErrorEvent,
+    ErrorResponse,
     MessageEvent,
     OutputsEvent,
     QueueEvent,
@@ -37,6 +39,15 @@ EVENTS = {
     "done": DoneEvent,
 }
 _REF = "#/components/schemas/{name}"
+
+
+def errors(described: dict[int, str]) -> dict[int, ResponseSpec]:
+    """A route's error answers, by status: each has the error body and says when it happens."""
+    return {
+        status: ResponseSpec(ErrorResponse, description=description)
+        for status, description in described.items()
+    }
+
 
 _REPLY = {"role": "assistant", "content": "Hello! How can I help?"}
 _FILE = {

@@ -23,12 +23,11 @@ from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
 from chatserve.bot.replies import Message, changes
 from chatserve.config.models import Config
-from chatserve.http.openapi import ChatOperation
+from chatserve.http.openapi import ChatOperation, errors
 from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import (
     ChatRequest,
     ChatResponse,
-    ErrorResponse,
     check_limits,
 )
 from chatserve.security.clients import owner_of
@@ -85,10 +84,14 @@ def chat_route(config: Config) -> HTTPRouteHandler:
         include_in_schema=config.api_name is not False,
         responses={
             200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
-            413: ResponseSpec(ErrorResponse, description="Request body too large"),
-            422: ResponseSpec(ErrorResponse, description="Invalid request, or a `chatserve.Error`"),
-            500: ResponseSpec(ErrorResponse, description="The chat function failed"),
-            503: ResponseSpec(ErrorResponse, description="Too many chats waiting"),
+            **errors(
+                {
+                    413: "Request body too large",
+                    422: "Invalid request, or a `chatserve.Error`",
+                    500: "The chat function failed",
+                    503: "Too many chats waiting",
+                }
+            ),
         },
     )(_chat)
 

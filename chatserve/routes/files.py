@@ -21,7 +21,8 @@ from litestar.response import File
 from litestar.response.file import create_etag_for_file
 
 from chatserve.http.byteranges import Unsatisfiable, byte_range
-from chatserve.http.wire import ErrorResponse, UploadedFile, UploadResponse
+from chatserve.http.openapi import errors
+from chatserve.http.wire import UploadedFile, UploadResponse
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.store.files import UploadRefused
@@ -97,11 +98,15 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
         opt={"body": "multipart/form-data"},
         responses={
             200: ResponseSpec(UploadResponse, description="The stored files"),
-            403: ResponseSpec(ErrorResponse, description="This bot does not take files"),
-            413: ResponseSpec(ErrorResponse, description="A file is too large, or too many"),
-            415: ResponseSpec(ErrorResponse, description="A file type is not accepted"),
-            429: ResponseSpec(ErrorResponse, description="This client's upload quota is used up"),
-            507: ResponseSpec(ErrorResponse, description="All clients' quota, or disk, is full"),
+            **errors(
+                {
+                    403: "This bot does not take files",
+                    413: "A file is too large, or too many",
+                    415: "A file type is not accepted",
+                    429: "This client's upload quota is used up",
+                    507: "All clients' quota, or disk, is full",
+                }
+            ),
         },
     )(_upload)
 

@@ -12,14 +12,14 @@ from litestar import Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, PermissionDeniedException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from chatserve.bot.history import History, UnknownFile
 from chatserve.bot.load import flagging_dir
 from chatserve.bot.replies import file_refs
 from chatserve.config.inputs import InvalidInput
-from chatserve.http.wire import ErrorResponse, Message, check_limits
+from chatserve.http.openapi import errors
+from chatserve.http.wire import Message, check_limits
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.store.digests import sha256_hex
@@ -67,11 +67,15 @@ class FlagResponse(msgspec.Struct):
     status_code=200,
     sync_to_thread=True,
     responses={
-        403: ResponseSpec(ErrorResponse, description="Flagging is off"),
-        413: ResponseSpec(ErrorResponse, description="Request body too large"),
-        422: ResponseSpec(ErrorResponse, description="Unknown option, index, input or file"),
-        429: ResponseSpec(ErrorResponse, description="This client's rating quota is used up"),
-        507: ResponseSpec(ErrorResponse, description="All clients' quota, or disk, is full"),
+        **errors(
+            {
+                403: "Flagging is off",
+                413: "Request body too large",
+                422: "Unknown option, index, input or file",
+                429: "This client's rating quota is used up",
+                507: "All clients' quota, or disk, is full",
+            }
+        )
     },
 )
 def flag(
