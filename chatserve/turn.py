@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request as HTTPRequest
 
 from chatserve.bot.history import History, UnknownFile
-from chatserve.bot.load import Bot
 from chatserve.bot.queue import Ticket
 from chatserve.bot.replies import Message, Replies, ReplyError
 from chatserve.bot.request import Request, from_http
@@ -30,7 +29,8 @@ from chatserve.http.wire import MultimodalMessage
 from chatserve.security.clients import owner_of
 from chatserve.store.files import FileRefused, FileStore
 
-if TYPE_CHECKING:  # services -> holder -> served -> example cache -> turn
+if TYPE_CHECKING:
+    from chatserve.bot.load import Bot
     from chatserve.services import Services
 
 logger = logging.getLogger("chatserve")
