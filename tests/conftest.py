@@ -5,6 +5,9 @@ marks it `server`, Chromium (`browser`, `new_page`, `open_bot`) marks it `browse
 starts a process some other way carries the mark itself. `pytest -m "not browser and not
 server"` runs the rest, the in-process tests. Playwright is imported only when a browser test
 runs, so the others run without it.
+
+In-process tests hash and check passwords at a low scrypt cost (`password_cost`); tests of the
+cost itself are marked `real_password_cost`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from helpers import BOT_PY, free_port, wait_until
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
+from chatserve.security import passwords
+from chatserve.security.passwords import Cost
 from chatserve.ui.bundle import WebUI
 
 if TYPE_CHECKING:
@@ -44,6 +49,17 @@ CHROMIUM_ARGS = [
 CHILD_PROCESS_FIXTURES = {"live_server", "live_process", "run_chatserve"}
 
 
+LOW_PASSWORD_COST = Cost(ln=10, r=8, p=1)
+"""A real scrypt of 1 MiB, about a millisecond: enough for a test that needs *a* sign-in."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "real_password_cost: hashes and checks passwords at the production scrypt cost",
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test `server` and `browser` by the fixtures it uses."""
@@ -53,6 +69,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.server)
         if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def password_cost(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Cost:
+    """The scrypt cost passwords are hashed and checked at in this test: `LOW_PASSWORD_COST`,
+    or the production cost for tests marked `real_password_cost` and for tests marked `server`
+    (a child process checks at the production cost, so the hashes written for it need it too,
+    or it would upgrade them)."""
+    if {mark.name for mark in request.node.iter_markers()} & {"real_password_cost", "server"}:
+        return passwords.COST
+    monkeypatch.setattr(passwords, "COST", LOW_PASSWORD_COST)
+    return LOW_PASSWORD_COST
 
 
 @pytest.fixture(scope="session")

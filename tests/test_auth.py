@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import logging
 import re
@@ -20,8 +21,9 @@ from helpers import run_async
 from litestar.testing import TestClient
 
 from chatserve.app import create_app
+from chatserve.security import passwords
 from chatserve.security.auth import ATTEMPTS, OPEN_PATHS, SESSION_COOKIE
-from chatserve.security.passwords import hash_password
+from chatserve.security.passwords import Cost, hash_password
 
 TOKEN = "ci-token-0123456789abcdef"
 
@@ -39,7 +41,16 @@ def files(message, history, request: chatserve.Request):
 """
 
 
-BOB_HASH = hash_password("builder")  # made once: each hash costs a real scrypt
+def bob_hash() -> str:
+    """Bob's password, "builder", hashed at the current cost."""
+    return hash_at("builder", passwords.COST)
+
+
+@functools.cache  # each hash costs a real scrypt: make one per cost, once
+def hash_at(password: str, cost: Cost) -> str:
+    """A hash of `password` at `cost`, which must be the current one."""
+    assert cost == passwords.COST, (cost, passwords.COST)
+    return hash_password(password)
 
 
 def legacy_hash(password: str) -> str:
@@ -51,8 +62,11 @@ def legacy_hash(password: str) -> str:
 
 
 def config(
-    fn: str = "who", password: str = "wonderland", extra: str = "", bob: str = BOB_HASH
+    fn: str = "who", password: str = "wonderland", extra: str = "", bob: str | None = None
 ) -> str:
+    """A private bot's config: alice with a plain-text password, bob with a hash (at the
+    current cost unless `bob` is given), and a token for ci."""
+    bob = bob_hash() if bob is None else bob
     return f"""
         title: Private bot
         fn: bot.py:{fn}
@@ -96,8 +110,8 @@ def bot_py() -> str:
 def auth_client(client):
     """In-process clients for a private bot: `config()` unless another config is given."""
 
-    def make(text: str = config(), **options) -> TestClient:
-        return client(text, **options)
+    def make(text: str | None = None, **options) -> TestClient:
+        return client(config() if text is None else text, **options)
 
     return make
 
@@ -172,6 +186,7 @@ def test_login_refuses_a_cross_site_form(auth_client) -> None:
     assert SESSION_COOKIE not in forged.headers.get("set-cookie", "")
 
 
+@pytest.mark.real_password_cost
 def test_every_sign_in_costs_one_scrypt_at_the_current_cost(auth_client, scrypt_costs) -> None:
     """An unknown name, a plain-text password and a hash all cost the same work, so timing
     does not tell which user names exist or how their passwords are kept."""
@@ -188,12 +203,13 @@ def test_every_sign_in_costs_one_scrypt_at_the_current_cost(auth_client, scrypt_
         assert scrypt_costs == [(2**17, 8, 1)], (username, password)
 
 
+@pytest.mark.real_password_cost
 def test_a_hash_of_a_lower_cost_is_upgraded_in_the_data_dir(
     auth_client, scrypt_costs, caplog
 ) -> None:
     stored = legacy_hash("builder")
     http = auth_client(config(bob=stored))
-    upgrades = Path(http.app.state.holder.current.bot.data_dir()) / "passwords"
+    upgrades = Path(http.app.state.services.holder.current.bot.data_dir()) / "passwords"
     old, current = (2**14, 8, 1), (2**17, 8, 1)
 
     scrypt_costs.clear()  # making `stored` was one
@@ -427,7 +443,7 @@ def test_flags_record_who_gave_them(auth_client) -> None:
     assert http.post(
         "/api/flag", json={"history": history, "index": 1, "option": "Like"}
     ).is_success
-    store = FlagStore(Path(http.app.state.holder.current.bot.data_dir()) / "flagged")
+    store = FlagStore(Path(http.app.state.services.holder.current.bot.data_dir()) / "flagged")
     assert [flag.user for flag in store.flags()] == ["alice"]
     store.close()
 

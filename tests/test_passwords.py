@@ -16,6 +16,8 @@ from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
 from chatserve.security.passwords import check_password, hash_password
 
+pytestmark = pytest.mark.real_password_cost  # the production cost is what is tested here
+
 PHC = re.compile(r"\$scrypt\$ln=17,r=8,p=1\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})")
 
 
