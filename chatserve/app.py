@@ -56,10 +56,10 @@ def create_app(
     """
     escape_log_lines()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
-    files = FileStore(bot.data_dir(), bot.allowed_paths(), bot.config.server.quotas.min_free_disk)
-    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
-    services = Services(holder, _auth(bot), Quotas(bot.config.server.quotas))
     server = bot.config.server
+    files = FileStore(bot.data_dir(), bot.allowed_paths(), server.quotas.min_free_disk)
+    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
+    services = Services(holder, _auth(bot), Quotas(server.quotas))
     app = LoggedLitestar(
         route_handlers=[
             *PAGES,
