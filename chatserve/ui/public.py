@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from chatserve.bot.load import Bot
@@ -37,27 +39,10 @@ def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
     chatbot, textbox = config.chatbot, config.textbox
     labels = bot.input_labels()
     theme = config.theme.base if isinstance(config.theme, CustomTheme) else config.theme
-
-    def url(name: str | None) -> str | None:
-        if name is None or is_url(name):
-            return name
-        return store.public(bot.folder / name).data()["url"]
-
-    examples = []
-    for index, example in enumerate(config.examples or ()):
-        message = example_message(example)
-        examples.append(
-            {
-                "text": message.text,
-                "files": [store.public(bot.folder / name).data() for name in message.files],
-                "inputs": example[1:] if isinstance(example, list) else None,
-                "label": config.example_labels[index] if config.example_labels else None,
-                "icon": url(config.example_icons[index]) if config.example_icons else None,
-            }
-        )
+    url = partial(_url, bot, store)
     return {
         **config.model_dump(include=AS_THEY_ARE),
-        "examples": examples,
+        "examples": list(_examples(bot, store)),
         "chatbot": {
             **chatbot.model_dump(exclude={"type"}),  # the history's shape is the server's business
             "height": _css(chatbot.height),
@@ -80,6 +65,28 @@ def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
         "theme_css": theme_css,
         "api": {"upload": "api/upload"},
     }
+
+
+def _examples(bot: Bot, store: FileStore) -> Iterator[dict[str, Any]]:
+    """The examples as the page shows them: text, files by URL, inputs, label and icon."""
+    config = bot.config
+    for index, example in enumerate(config.examples or ()):
+        message = example_message(example)
+        icon = config.example_icons[index] if config.example_icons else None
+        yield {
+            "text": message.text,
+            "files": [store.public(bot.folder / name).data() for name in message.files],
+            "inputs": example[1:] if isinstance(example, list) else None,
+            "label": config.example_labels[index] if config.example_labels else None,
+            "icon": _url(bot, store, icon),
+        }
+
+
+def _url(bot: Bot, store: FileStore, name: str | None) -> str | None:
+    """A file the config names, as the page loads it: a URL as it is, a path as its file's URL."""
+    if name is None or is_url(name):
+        return name
+    return store.public(bot.folder / name).data()["url"]
 
 
 def _css(length: int | str | None) -> str | None:
