@@ -90,15 +90,7 @@ def flag(
     quotas = services.quotas
     quotas.take_flag(request)
     check_limits(data.history, data.inputs)
-    if data.option is not None and data.option not in config.flagging_options:
-        raise HTTPException(
-            status_code=422,
-            detail=f"Unknown option {data.option!r}; this bot offers {config.flagging_options}.",
-        )
-    if not 0 <= data.index < len(data.history) or data.history[data.index].role != "assistant":
-        raise HTTPException(
-            status_code=422, detail=f"history[{data.index}] is not a reply of the bot."
-        )
+    _check_rating(data, config.flagging_options)
     owner = owner_of(request)
     end = _reply_end(data.history, data.index)
     conversation = msgspec.to_builtins(data.history[:end])
@@ -128,6 +120,18 @@ def flag(
     if stored:  # a flag sent again wrote nothing
         spend(record.size())
     return FlagResponse(id=record.id, stored=stored)
+
+
+def _check_rating(data: FlagRequest, options: list[str]) -> None:
+    """A rating names one of the bot's options (or none) and a reply of the bot."""
+    if data.option is not None and data.option not in options:
+        raise HTTPException(
+            status_code=422, detail=f"Unknown option {data.option!r}; this bot offers {options}."
+        )
+    if not 0 <= data.index < len(data.history) or data.history[data.index].role != "assistant":
+        raise HTTPException(
+            status_code=422, detail=f"history[{data.index}] is not a reply of the bot."
+        )
 
 
 def _reply_end(history: list[Message], index: int) -> int:
