@@ -150,15 +150,13 @@ class Turn:
             async for position in self.ticket.positions():
                 yield position
 
-    async def updates(self, settle: float = 0.0) -> AsyncIterator[Reply]:
-        """The reply each time the function produced a new one, the last one final; after
-        each, let the function's output accumulate for up to `settle` seconds (a stream's
-        coalescing: the newest reply is taken, the ones in between are never converted)."""
+    async def updates(self, interval: float = 0.0) -> AsyncIterator[Reply]:
+        """The reply each time the function produced a new one, the last one final, at most
+        one every `interval` seconds (a stream's coalescing: the newest reply is taken, the
+        ones in between are never converted)."""
         async with self._running() as run:
-            async for value in run.updates():
+            async for value in run.updates(interval):
                 yield self._reply(value)
-                if settle:
-                    await run.settle(settle)
 
     async def final(self) -> Reply:
         """The final reply only (the replies before it are not converted)."""

@@ -24,6 +24,12 @@ def paced(message, history):
         yield "word " * i
 
 
+async def async_paced(message, history):
+    for i in range(1, 6):
+        await asyncio.sleep(0.05)
+        yield "word " * i
+
+
 def steady(message, history):
     for i in range(1, 9):
         time.sleep(0.2)
@@ -34,6 +40,14 @@ def flood(message, history):
     reply = ""
     for i in range(5000):
         reply += f"t{i} "
+        yield reply
+
+
+async def async_flood(message, history):
+    reply = ""
+    for i in range(5000):
+        reply += f"t{i} "
+        await asyncio.sleep(0)  # lets the response run between yields
         yield reply
 
 

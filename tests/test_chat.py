@@ -46,8 +46,9 @@ def test_every_kind_of_function_streams(client, fn: str, final: str) -> None:
     assert replay(events) == [{"role": "assistant", "content": final}]
 
 
-def test_stream_sends_only_the_change(client) -> None:
-    http = client("fn: bot.py:paced\n")
+@pytest.mark.parametrize("fn", ["paced", "async_paced"])
+def test_stream_sends_only_the_change(client, fn: str) -> None:
+    http = client(f"fn: bot.py:{fn}\n")
     events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
     assert events[0] == (
         "message",
@@ -58,8 +59,9 @@ def test_stream_sends_only_the_change(client) -> None:
     assert [name for name, _ in events[1:]] == ["delta"] * 4 + ["done"]
 
 
-def test_fast_generators_are_coalesced(client) -> None:
-    http = client("fn: bot.py:flood\n")
+@pytest.mark.parametrize("fn", ["flood", "async_flood"])
+def test_fast_generators_are_coalesced(client, fn: str) -> None:
+    http = client(f"fn: bot.py:{fn}\n")
     text = http.post("/api/chat", json={"message": "x", "stream": True}).text
     events = parse_sse(text)
     final = "".join(f"t{i} " for i in range(5000))

@@ -4,7 +4,9 @@ A run has one producer and one consumer. The producer is the chat function: a wo
 for sync code (one thread for the whole run, never a hop per token) or a task for async code.
 It stores each value it yields in `latest` and wakes the consumer only if the consumer is not
 already awake, so a fast generator costs one assignment per token. The consumer (the HTTP
-response) takes whatever is latest when it gets round to it: that is the coalescing.
+response) takes whatever is latest when it gets round to it, and at most once per `interval`:
+that is the coalescing. A function that yields slower than that (a model's tokens) costs no
+timer at all: each value is taken as it comes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import math
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -44,6 +47,7 @@ class Run:
         self, fn: Callable[..., Any], kind: str, args: tuple[Any, ...], executor: Executor
     ) -> None:
         self._loop = asyncio.get_running_loop()
+        self._in_loop = kind in (ASYNC, ASYNC_GENERATOR)  # producer runs on the loop's thread
         self._wake = asyncio.Event()
         self._awake = False  # the producer has asked the loop to set `_wake`
         self._stopping = False
@@ -65,21 +69,27 @@ class Run:
         """The latest value the function produced; None if it produced nothing."""
         return None if self.latest is _NOTHING else self.latest
 
-    async def updates(self) -> AsyncIterator[Any]:
-        """Yield the latest reply whenever it changed, until the function finishes.
+    async def updates(self, interval: float = 0.0) -> AsyncIterator[Any]:
+        """Yield the latest reply whenever it changed, until the function finishes; at most
+        one every `interval` seconds (the first at once, the final one at once).
 
-        Values produced while the consumer was busy are skipped: only the newest counts,
-        because each yield of a chat function is the whole reply so far.
+        Values produced while the consumer was busy or waiting out the interval are skipped:
+        only the newest counts, because each yield of a chat function is the whole reply so far.
         """
         seen = 0
+        taken = -math.inf
         while True:
             await self._wake.wait()
+            early = taken + interval - self._loop.time()
+            if early > 0 and not self.finished:
+                await self._settle(early)
             # Clear before reading, so a value stored after the read wakes us again.
             self._wake.clear()
             self._awake = False
             finished = self.finished
             if self._changes != seen:
                 seen = self._changes
+                taken = self._loop.time()
                 yield self.reply
             if finished:
                 if self.error is not None:
@@ -92,10 +102,9 @@ class Run:
             pass
         return self.reply
 
-    async def settle(self, seconds: float) -> None:
+    async def _settle(self, seconds: float) -> None:
         """Let output accumulate for up to `seconds`; returns early when the function ends."""
-        if not self.finished:
-            await asyncio.wait([self._producer], timeout=seconds)
+        await asyncio.wait([self._producer], timeout=seconds)
 
     def stop(self) -> None:
         """Ask the function to stop: generators are closed, so their `finally` blocks run.
@@ -122,6 +131,9 @@ class Run:
         self._notify()
 
     def _notify(self) -> None:
+        if self._in_loop:
+            self._wake.set()  # no self-pipe write: we are on the loop's thread
+            return
         # After server shutdown the loop is closed and nobody is waiting any more.
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake.set)

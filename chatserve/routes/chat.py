@@ -194,7 +194,7 @@ async def _events(turn: Turn, keep: Keep | None) -> AsyncIterator[bytes]:
         try:
             async for position in turn.positions():
                 yield sse({"position": position}, "queue")
-            async for reply in turn.updates(settle=FLUSH_INTERVAL):
+            async for reply in turn.updates(FLUSH_INTERVAL):
                 chunk = b"".join(sse(data, name) for name, data in changes(sent, reply.messages))
                 sent = reply.messages
                 if reply.outputs is not None and reply.outputs != outputs:
