@@ -43,8 +43,9 @@ from chatserve.store.examples import example_answers
 from chatserve.store.files import FileStore
 from chatserve.ui.bundle import WebUI
 
-MAX_WORKER_THREADS = 256
-"""Sync chat functions running at once; each holds one thread for its whole run."""
+SPARE_THREADS = 8
+"""Threads beyond `server.worker_threads` (which chats may all hold): password checks, file
+copies, sweeps and example answers never wait for a chat to end."""
 
 
 def create_app(
@@ -130,7 +131,8 @@ def _root_path(prefix: str, app: ASGIApp) -> ASGIApp:
 
 @asynccontextmanager
 async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
-    with ThreadPoolExecutor(MAX_WORKER_THREADS, thread_name_prefix="chatserve-fn") as executor:
+    threads = app.state.services.holder.startup.server.worker_threads + SPARE_THREADS
+    with ThreadPoolExecutor(threads, thread_name_prefix="chatserve-fn") as executor:
         app.state.services.executor = executor
         yield
         executor.shutdown(wait=False, cancel_futures=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import Line
+from chatserve.bot.runner import GENERATOR, SYNC
 from chatserve.config.models import Config
 from chatserve.errors import Problem
 from chatserve.served import Served, build
@@ -21,6 +22,15 @@ logger = logging.getLogger("chatserve")
 def restart_only(config: Config) -> tuple[Any, ...]:
     """The settings the running app cannot change: they shape its routes and its listener."""
     return config.server, config.api_name
+
+
+def slots(bot: Bot, threads: int) -> int | None:
+    """How many chats may run at once: `concurrency_limit`, and no more than the worker
+    `threads` for a chat function that holds one for its whole run (not `async`)."""
+    limit = bot.config.concurrency_limit
+    if bot.kind not in (SYNC, GENERATOR):
+        return limit
+    return threads if limit is None else min(limit, threads)
 
 
 class BotHolder:
@@ -38,7 +48,7 @@ class BotHolder:
         self.files = files
         self.live = live
         """Whether a watcher reloads the config (and `/api/events` reports it)."""
-        self.line = Line(bot.config.concurrency_limit)
+        self.line = Line(slots(bot, self.startup.server.worker_threads))
         self.problems: list[Problem] = []
         self.closing = False
         self.changed = asyncio.Event()
@@ -46,7 +56,7 @@ class BotHolder:
 
     def replace(self, bot: Bot) -> None:
         """Serve a newly loaded bot; chats already running keep the old one."""
-        self.line.resize(bot.config.concurrency_limit)
+        self.line.resize(slots(bot, self.startup.server.worker_threads))
         if restart_only(bot.config) != restart_only(self.startup):
             logger.warning("`server:` and `api_name` changes take effect when the server restarts.")
         self.problems = []

@@ -62,6 +62,21 @@ def test_full_line_is_refused(monkeypatch) -> None:
         line.join()
 
 
+@pytest.mark.parametrize(
+    ("config", "slots"),
+    [
+        ("fn: bot.py:slow\nserver: {worker_threads: 3}", 3),
+        ("fn: bot.py:slow\nconcurrency_limit: 2\nserver: {worker_threads: 3}", 2),
+        ("fn: bot.py:echo\nconcurrency_limit: 5\nserver: {worker_threads: 3}", 3),
+        ("fn: bot.py:async_slow\nserver: {worker_threads: 3}", None),
+        ("fn: bot.py:async_slow\nconcurrency_limit: 5\nserver: {worker_threads: 3}", 5),
+    ],
+)
+def test_chats_that_hold_a_thread_run_at_most_one_per_worker_thread(client, config, slots):
+    http = client(config + "\n")
+    assert http.app.state.services.holder.line.limit == slots
+
+
 def test_full_line_answers_503(client, monkeypatch) -> None:
     monkeypatch.setattr(queue, "MAX_WAITING_PER_SLOT", 0)
     http = client("fn: bot.py:echo\nconcurrency_limit: 1\n")
@@ -71,10 +86,17 @@ def test_full_line_answers_503(client, monkeypatch) -> None:
     assert response.json()["error"]["message"].startswith("The server is busy")
 
 
+@pytest.mark.parametrize(
+    "limit",
+    ["concurrency_limit: 1", "server: {worker_threads: 1}"],
+    ids=["concurrency_limit", "worker_threads"],
+)
 def test_second_chat_waits_sees_its_place_and_runs_when_the_first_stops(
-    write_config, live_server
+    write_config, live_server, limit: str
 ) -> None:
-    server = live_server(write_config("fn: bot.py:slow\nconcurrency_limit: 1\n"))
+    """A sync generator holds a worker thread for its whole run: with one thread, the second
+    chat waits in line as with `concurrency_limit: 1`, rather than hanging unseen."""
+    server = live_server(write_config(f"fn: bot.py:slow\n{limit}\n"))
     events = []
     with (
         SlotHolder(server.url) as first,

@@ -65,8 +65,8 @@ class Line:
             ticket.granted.set()
         elif len(self.waiting) >= MAX_WAITING_PER_SLOT * self.limit:
             raise QueueFull(
-                f"The server is busy: {len(self.waiting)} chats are already waiting. "
-                "Please try again in a moment."
+                f"The server is busy: {len(self.waiting)} chats are already waiting for "
+                f"{self.limit} running ones to end. Please try again in a moment."
             )
         else:
             self.waiting.append(ticket)

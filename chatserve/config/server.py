@@ -140,6 +140,11 @@ class ServerConfig(Settings):
     a DNS-rebinding page can use neither): `bot.example.com`, `.example.com` for a domain and
     its subdomains, or `*` for any. A request naming another host gets 400."""
 
+    worker_threads: int = Field(256, ge=1, le=4096)
+    """Threads for chat functions that are not `async`: each run of one holds a thread until it
+    ends, so at most this many run at once and the next ones wait in line, seeing their place
+    (503 when 50 per thread are waiting). `async` chat functions need none."""
+
     read_timeout: float = Field(20, gt=0, le=3600)
     """Seconds a client may take to send a request's headers, and to send each part of its
     body; a slower client is cut off (408), so trickling bytes cannot hold connections open."""

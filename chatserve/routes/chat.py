@@ -55,7 +55,7 @@ With `"stream": true` the answer is `text/event-stream`; each event's `data` is 
 
 | event | data | meaning |
 |---|---|---|
-| `queue` | `{"position"}` | waiting for a free slot (`concurrency_limit`); 1 is next |
+| `queue` | `{"position"}` | in line for a slot (`concurrency_limit`, `worker_threads`); 1 is next |
 | `message` | `{"index", "message"}` | starts message *index* of this turn |
 | `delta` | `{"index", "text"}` | appends `text` to message *index* |
 | `replace` | `{"index", "message"}` | replaces message *index* |
