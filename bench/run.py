@@ -23,10 +23,11 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -384,14 +385,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
     plan = Plan.quick(args.tokens) if args.quick else Plan(tokens=args.tokens)
+    return report(run(plan), args.out)
+
+
+def report(measure: Coroutine[Any, Any, str], out: Path | None) -> int:
+    """Run a benchmark and print its report (also to `out`); the command's exit status."""
     try:
-        report = asyncio.run(run(plan))
+        text = asyncio.run(measure)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    print(report, end="")
-    if args.out:
-        args.out.write_text(report)
+    print(text, end="")
+    if out:
+        out.write_text(text)
     return 0
 
 

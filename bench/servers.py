@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +42,8 @@ class Subject:
 
     name: str
     command: Callable[[int], list[str]]
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables the server gets besides `TOKENS` (which `launch` sets)."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ def free_port() -> int:
 
 def spawn(subject: Subject, port: int, tokens: int, log: BinaryIO) -> subprocess.Popen[bytes]:
     """Start a subject in its own process group, so that stopping it stops its children too."""
-    env = {**os.environ, "TOKENS": str(tokens)}
+    env = {**os.environ, "TOKENS": str(tokens), **subject.env}
     return subprocess.Popen(
         subject.command(port), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -98,10 +100,20 @@ def cpu_seconds(pid: int) -> float:
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of the process (VmRSS)."""
+    return status_bytes(pid, "VmRSS")
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The most resident memory the process has had since it started (VmHWM)."""
+    return status_bytes(pid, "VmHWM")
+
+
+def status_bytes(pid: int, key: str) -> int:
+    """A size in /proc/<pid>/status, such as VmRSS, in bytes."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
+    raise RuntimeError(f"no {key} in /proc/{pid}/status")
 
 
 def descendants(pid: int) -> list[int]:

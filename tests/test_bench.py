@@ -1,4 +1,5 @@
-"""The benchmark cannot rot: `bench/run.py --quick` runs both servers and prints every row."""
+"""The benchmarks cannot rot: `bench/run.py --quick` and `bench/paced.py --quick` run both
+servers and print every row."""
 
 import subprocess
 import sys
@@ -26,8 +27,52 @@ ROWS = (
 @pytest.mark.server
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the benchmark reads /proc")
 def test_quick_run_prints_the_table() -> None:
+    table = quick_run("bench/run.py", "--tokens", "50")
+    for row in ROWS:
+        assert f"| {row}" in table, row
+
+
+PACED_METRICS = (
+    "server CPU per token (µs)",
+    "p50 finish past ideal (ms)",
+    "p99 finish past ideal (ms)",
+    "p99 of largest gap between chunks (ms)",
+    "peak RSS (MiB)",
+    "errors (streams)",
+)
+PACED_ROWS = (
+    "bytes on the wire per 10-token stream, 5 streams",
+    *(
+        f"{metric}, {case}"
+        for case in ("5 streams", "20 streams", "sync generator, 5 streams")
+        for metric in PACED_METRICS
+    ),
+    *(
+        f"{metric}, 100 tokens 2 ms apart, 5 streams"
+        for metric in (
+            "bytes on the wire per 100-token stream",
+            "server CPU per token (µs)",
+            "p99 finish past ideal (ms)",
+            "peak RSS (MiB)",
+            "errors (streams)",
+        )
+    ),
+)
+
+
+@pytest.mark.server
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the benchmark reads /proc")
+def test_paced_quick_run_prints_the_table() -> None:
+    table = quick_run("bench/paced.py")
+    for row in PACED_ROWS:
+        assert f"| {row}" in table, row
+    assert "- Tokens that chatserve merged into another token's event: " in table
+
+
+def quick_run(script: str, *args: str) -> str:
+    """The report of a benchmark's `--quick` run, which must succeed and be a ratio table."""
     result = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--tokens", "50"],
+        [sys.executable, script, "--quick", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -35,8 +80,7 @@ def test_quick_run_prints_the_table() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| metric | floor | chatserve | ratio |" in result.stdout
-    for row in ROWS:
-        assert f"| {row}" in result.stdout, row
+    return result.stdout
 
 
 @pytest.mark.server
