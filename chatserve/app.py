@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
@@ -31,7 +31,6 @@ from chatserve.routes.events import events
 from chatserve.routes.files import serve_file, upload_route
 from chatserve.routes.flags import flag
 from chatserve.routes.login import log_in, log_out, login_page
-from chatserve.routes.openai import openai_router
 from chatserve.routes.pages import PAGES
 from chatserve.security.auth import Auth, authenticate
 from chatserve.security.frontdoor import FrontDoor
@@ -72,7 +71,7 @@ def create_app(
             login_page,
             log_in,
             log_out,
-            *([openai_router] if bot.config.api_name is not False else []),
+            *_openai_routes(bot),
         ],
         state=State({"services": services}),
         dependencies=services.provide(),
@@ -104,6 +103,15 @@ def create_app(
     )
     app.asgi_handler = FrontDoor(app.asgi_handler, server)  # before routing: 404s too
     return app
+
+
+def _openai_routes(bot: Bot) -> list[Router]:
+    """`/v1/...` unless `api_name: false`; imported only then, to start bots without it sooner."""
+    if bot.config.api_name is False:
+        return []
+    from chatserve.routes.openai import openai_router
+
+    return [openai_router]
 
 
 def _auth(bot: Bot) -> Auth | None:

@@ -14,17 +14,19 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from chatserve.store.digests import file_sha256
+
+if TYPE_CHECKING:
+    import sqlite3
 
 DATABASE = "flags.sqlite3"
 OPENING = ".flags.lock"
@@ -166,6 +168,8 @@ class FlagStore:
                 self._connection = None
 
     def _connect(self) -> sqlite3.Connection:
+        import sqlite3  # here: most bots never rate replies, so most never open a store
+
         if self._connection is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             # Switching a new database to WAL fails at once ("database is locked") while another

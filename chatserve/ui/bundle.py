@@ -1,4 +1,5 @@
-"""The bundled web UI: read once, kept in memory with a gzip copy, served with strong caching.
+"""The bundled web UI: read once, kept in memory (with a gzip copy made on first use), served
+with strong caching.
 
 `index.html` is a template with three markers the server fills per bot, so the first paint
 already has the title, theme and config without another request.
@@ -11,6 +12,7 @@ import html
 import json
 import mimetypes
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,19 @@ class Asset:
     """A file ready to send: raw and gzip bodies, media type and an ETag."""
 
     body: bytes
-    gzipped: bytes
     media_type: str
     etag: str
 
     @classmethod
     def of(cls, body: bytes, media_type: str) -> Asset:
-        # mtime=0 keeps the compressed bytes (and so the ETag) reproducible.
-        gzipped = gzip.compress(body, compresslevel=9, mtime=0)
-        return cls(body, gzipped, media_type, f'"{sha256_hex(body)[:16]}"')
+        return cls(body, media_type, f'"{sha256_hex(body)[:16]}"')
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzipped, the same bytes every time; made when first asked for: compressing
+        the whole bundle (mostly the API page's script) would delay every server's start."""
+        # mtime=0 keeps the compressed bytes reproducible across processes and restarts.
+        return gzip.compress(self.body, compresslevel=9, mtime=0)
 
 
 class WebUI:
