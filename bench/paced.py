@@ -44,7 +44,7 @@ LONG_DELAY = 0.005
 
 @dataclass(frozen=True)
 class Stack:
-    """The uvicorn event loop and HTTP implementation the floor is started with."""
+    """The uvicorn event loop and HTTP implementation both servers are started with."""
 
     loop: str = "asyncio"
     http: str = "h11"
@@ -108,7 +108,7 @@ def stream_counts(text: str) -> list[int]:
 
 
 def subjects(case: Case, stack: Stack) -> tuple[Subject, Subject]:
-    """The floor with `stack`, and chatserve as it starts itself (it has no loop/http option)."""
+    """The floor and chatserve, both on `stack`."""
     env = {"DELAY": repr(case.delay)}
     floor = Subject(
         "floor",
@@ -120,7 +120,8 @@ def subjects(case: Case, stack: Stack) -> tuple[Subject, Subject]:
     chatserve = Subject(
         "chatserve",
         lambda port: [sys.executable, "-m", "chatserve", "serve", case.config,
-                      "--host", HOST, "--port", str(port), "--no-reload"],
+                      "--host", HOST, "--port", str(port), "--no-reload", "--loop", stack.loop,
+                      "--http", stack.http],
         env,
     )  # fmt: skip
     return floor, chatserve
@@ -375,16 +376,13 @@ def notes(results: Results, stack: Stack, busy_before: float) -> str:
     """Machine, settings, and what the table cannot show."""
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cpus = len(os.sched_getaffinity(0))
-    chatserve_loop = "uvloop" if importable("uvloop") else "asyncio"
-    same_loop = "the same loop as the floor" if chatserve_loop == stack.loop else "NOT the floor's"
     busiest = max(level.client_busy for _, levels in results for level in levels.values())
     lines = [
         f"Machine: {cpus} CPUs ({cpu_model()}), Linux {platform.release()}, "
         f"Python {platform.python_version()}; {today}; "
         f"load average {busy_before:.2f} before the run (other work on the machine skews ratios).",
-        f"Servers: the floor runs uvicorn `--loop {stack.loop} --http {stack.http}`; chatserve "
-        f"has no option for either and runs uvicorn's loop `auto` (here {chatserve_loop}, "
-        f"{same_loop}) with its own h11 protocol class. Each case starts both servers afresh "
+        f"Servers: both run uvicorn with `--loop {stack.loop} --http {stack.http}` (chatserve "
+        "with its request-head deadline on that parser). Each case starts both servers afresh "
         "and warms each up with one 1-token stream; CPU and peak RSS (VmHWM) are the serving "
         "process's.",
         "Client: raw asyncio sockets on the same machine, one connection per stream, all "
@@ -440,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.04, help="seconds per token (0.04)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
-    parser.add_argument("--uvloop", action="store_true", help="floor on uvloop + httptools")
+    parser.add_argument("--uvloop", action="store_true", help="both on uvloop + httptools")
     args = parser.parse_args(argv)
     if args.uvloop and not (importable("uvloop") and importable("httptools")):
         parser.error("--uvloop needs uvloop and httptools: pip install uvloop httptools")

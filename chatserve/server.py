@@ -15,6 +15,11 @@ import uvicorn
 from litestar import Litestar
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is not installed: h11 only
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
 from chatserve.app import create_app
 from chatserve.bot.load import load
 from chatserve.logs import escape_log_lines
@@ -34,8 +39,12 @@ def run(
     port: int | None = None,
     reload: bool = True,
     workers: int = 1,
+    loop: str = "auto",
+    http: str = "auto",
 ) -> None:
-    """Load `config` (raising ConfigError before anything listens) and serve it until stopped."""
+    """Load `config` (raising ConfigError before anything listens) and serve it until stopped.
+
+    `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed."""
     bot = load(config)
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" is noise
@@ -55,7 +64,8 @@ def run(
         "access_log": False,  # chatserve writes its own, with durations
         "root_path": server.root_path,
         "proxy_headers": False,  # the app believes server.forwarded_allow_ips itself
-        "http": partial(HeadersInTime, head_timeout=server.read_timeout),
+        "loop": loop,
+        "http": partial(http_protocol(http), head_timeout=server.read_timeout),
         "timeout_graceful_shutdown": 5,
     }
     if workers > 1:
@@ -87,15 +97,45 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-class HeadersInTime(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, closing connections whose request headers take longer than
-    `head_timeout` seconds to arrive (counted from the connection, or the last response):
-    trickling a header byte at a time cannot hold a connection open (slowloris)."""
+class _HeadDeadline:
+    """Closes a connection whose request head takes longer than `head_timeout` seconds to
+    arrive (counted from the connection, or the last response): trickling a header byte at a
+    time cannot hold a connection open (slowloris). Mixed into uvicorn's HTTP/1.1 protocols,
+    which tell it when a head is awaited (`_awaiting_head`) and when one is in (`_head_in`)."""
+
+    head_timeout: float
+    head_deadline: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+
+    def _awaiting_head(self) -> bool:
+        raise NotImplementedError
+
+    def _expect_head(self) -> None:
+        self._head_in()
+        if self._awaiting_head():  # else a pipelined request's head is already in
+            self.head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+    def _head_in(self) -> None:
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+            self.head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self.head_deadline = None
+        if self._awaiting_head() and not self.transport.is_closing():
+            self.transport.close()
+
+
+class H11HeadersInTime(_HeadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request's head."""
 
     def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.head_timeout = head_timeout
-        self.head_deadline: asyncio.TimerHandle | None = None
+
+    def _awaiting_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -103,27 +143,54 @@ class HeadersInTime(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE and self.head_deadline is not None:
-            self.head_deadline.cancel()  # the request's head is in
-            self.head_deadline = None
+        if not self._awaiting_head():
+            self._head_in()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._expect_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.head_deadline is not None:
-            self.head_deadline.cancel()
+        self._head_in()
         super().connection_lost(exc)
 
-    def _expect_head(self) -> None:
-        if self.head_deadline is not None:
-            self.head_deadline.cancel()
-            self.head_deadline = None
-        if self.conn.their_state is h11.IDLE:  # else a pipelined request's head is already in
-            self.head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
 
-    def _head_too_slow(self) -> None:
-        self.head_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
+if HttpToolsProtocol is not None:
+
+    class HttpToolsHeadersInTime(_HeadDeadline, HttpToolsProtocol):
+        """uvicorn's httptools protocol (its C parser) with a deadline for each request's head."""
+
+        def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.head_timeout = head_timeout
+            self.head_pending = True
+
+        def _awaiting_head(self) -> bool:
+            return self.head_pending
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._expect_head()
+
+        def on_headers_complete(self) -> None:
+            self.head_pending = False
+            self._head_in()
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.pipeline:  # a pipelined request's head is in already
+                self.head_pending = True
+                self._expect_head()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._head_in()
+            super().connection_lost(exc)
+
+
+def http_protocol(name: str) -> type[asyncio.Protocol]:
+    """The HTTP/1.1 protocol for uvicorn's `http` option (`auto`, `h11` or `httptools`), with
+    the head deadline: `auto` is httptools' parser when it is installed, else h11's."""
+    if name == "h11" or (name == "auto" and HttpToolsProtocol is None):
+        return H11HeadersInTime
+    return HttpToolsHeadersInTime

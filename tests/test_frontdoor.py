@@ -4,13 +4,17 @@ headers, the same-origin check's scheme, and clients too slow to send their requ
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from functools import partial
 
 import pytest
-from helpers import wait_until
+import uvicorn
+from helpers import free_port, wait_until
 
 from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError
+from chatserve.server import H11HeadersInTime, HttpToolsHeadersInTime
 
 ECHO = "fn: bot.py:echo\n"
 MULTIMODAL = "fn: bot.py:echo\nmultimodal: true\n"
@@ -240,7 +244,41 @@ def _read_all(sock: socket.socket) -> bytes:
 
 def test_a_client_trickling_its_headers_is_cut_off(write_config, live_server) -> None:
     server = live_server(write_config(SLOW))
-    with _connect(server.url) as sock:
+    assert_heads_must_arrive_in_time(server.url)
+
+
+async def _ok(scope, receive, send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.parametrize("protocol", [H11HeadersInTime, HttpToolsHeadersInTime])
+def test_both_http_parsers_cut_off_a_trickling_head(protocol) -> None:
+    """`chatserve serve` runs httptools' parser when installed, else h11's: each keeps the
+    deadline, for a new connection and for the next request on a kept-alive one."""
+    config = uvicorn.Config(
+        _ok, port=free_port(), http=partial(protocol, head_timeout=1), log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    try:
+        wait_until(lambda: server.started)
+        url = f"http://127.0.0.1:{config.port}"
+        assert_heads_must_arrive_in_time(url)
+        with _connect(url) as kept:
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert kept.recv(1024).startswith(b"HTTP/1.1 200")
+            wait_until(lambda: _closed(kept), timeout=3)  # the next head never came
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def assert_heads_must_arrive_in_time(url: str) -> None:
+    """A server with a 1 s head deadline closes a connection trickling its headers, and one
+    that sends nothing at all."""
+    with _connect(url) as sock:
         started = time.monotonic()
         sock.sendall(b"GET /api/config HTTP/1.1\r\nHost: localhost\r\n")
         closed = False
@@ -252,7 +290,7 @@ def test_a_client_trickling_its_headers_is_cut_off(write_config, live_server) ->
             sock.sendall(b"X-Slow: a\r\n"[index % 11 : index % 11 + 1])
         assert closed, "the server kept a trickling client's connection open for 3 s"
         assert 0.9 < time.monotonic() - started < 2.5
-    with _connect(server.url) as silent:  # silence from the start is cut off too
+    with _connect(url) as silent:  # silence from the start is cut off too
         wait_until(lambda: _closed(silent), timeout=3)
 
 

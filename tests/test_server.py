@@ -10,8 +10,12 @@ import pytest
 from helpers import wait_until
 
 
-def test_reply_streams_before_the_function_finishes(write_config, live_server) -> None:
-    server = live_server(write_config("fn: bot.py:paced\n"))
+@pytest.mark.parametrize(
+    "stack",
+    [(), ("--loop", "asyncio", "--http", "h11"), ("--loop", "uvloop", "--http", "httptools")],
+)
+def test_reply_streams_before_the_function_finishes(write_config, live_server, stack) -> None:
+    server = live_server(write_config("fn: bot.py:paced\n"), *stack)
     arrivals = []
     with httpx.stream(
         "POST", server.url + "/api/chat", json={"message": "x", "stream": True}, timeout=10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import click
@@ -18,6 +19,13 @@ class DefaultGroup(click.Group):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args.insert(0, "serve")
         return super().resolve_command(ctx, args)
+
+
+def _installed(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """`--loop uvloop` and `--http httptools` need their package installed."""
+    if value in ("uvloop", "httptools") and importlib.util.find_spec(value) is None:
+        raise click.BadParameter(f"{value} is not installed (pip install {value}).")
+    return value
 
 
 @click.group(cls=DefaultGroup)
@@ -46,13 +54,45 @@ def main() -> None:
     show_default=True,
     help="Processes serving the same config (more than 1 turns reload off).",
 )
-def serve(config: str, host: str | None, port: int | None, reload: bool, workers: int) -> None:
+@click.option(
+    "--loop",
+    type=click.Choice(["auto", "asyncio", "uvloop"]),
+    default="auto",
+    show_default=True,
+    callback=_installed,
+    help="Event loop; auto is uvloop when installed.",
+)
+@click.option(
+    "--http",
+    type=click.Choice(["auto", "h11", "httptools"]),
+    default="auto",
+    show_default=True,
+    callback=_installed,
+    help="HTTP/1.1 parser; auto is httptools when installed.",
+)
+def serve(
+    config: str,
+    host: str | None,
+    port: int | None,
+    reload: bool,
+    workers: int,
+    loop: str,
+    http: str,
+) -> None:
     """Serve the bot described by CONFIG."""
     from chatserve.errors import ConfigError
     from chatserve.server import run
 
     try:
-        run(config, host=host, port=port, reload=reload and workers == 1, workers=workers)
+        run(
+            config,
+            host=host,
+            port=port,
+            reload=reload and workers == 1,
+            workers=workers,
+            loop=loop,
+            http=http,
+        )
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
