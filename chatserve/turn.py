@@ -180,7 +180,7 @@ class Turn:
             yield run
         finally:
             if run is not None:
-                run.stop()
+                await run.stop()
             self.release()
 
     def _reply(self, value: Any) -> Reply:

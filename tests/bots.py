@@ -124,6 +124,18 @@ async def async_slow(message, history):
             f.write("closed")
 
 
+async def async_burst_then_slow(message, history):
+    """Five steps at once (coalesced), then one every 50 ms (each sent as it comes); as many
+    steps as the message says, else 1,000."""
+    try:
+        for i in range(int(message) if message.isdigit() else 1000):
+            await asyncio.sleep(0 if i < 5 else 0.05)
+            yield "step " * (i + 1)
+    finally:
+        with open("closed.txt", "w") as f:
+            f.write("closed")
+
+
 def slow(message, history):
     try:
         for i in range(1000):

@@ -59,6 +59,15 @@ def test_stream_sends_only_the_change(client, fn: str) -> None:
     assert [name for name, _ in events[1:]] == ["delta"] * 4 + ["done"]
 
 
+def test_a_burst_is_coalesced_and_the_slower_steps_after_it_are_not(client) -> None:
+    http = client("fn: bot.py:async_burst_then_slow\n")
+    events = parse_sse(http.post("/api/chat", json={"message": "8", "stream": True}).text)
+    assert replay(events) == [{"role": "assistant", "content": "step " * 8}]
+    # The first step at once, the four after it in one event, then each 50 ms step alone.
+    assert [name for name, _ in events] == ["message", "delta", "delta", "delta", "delta", "done"]
+    assert [data["text"] for _, data in events[1:-1]] == ["step " * 4, "step ", "step ", "step "]
+
+
 @pytest.mark.parametrize("fn", ["flood", "async_flood"])
 def test_fast_generators_are_coalesced(client, fn: str) -> None:
     http = client(f"fn: bot.py:{fn}\n")

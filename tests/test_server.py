@@ -30,7 +30,7 @@ def test_reply_streams_before_the_function_finishes(write_config, live_server, s
     assert arrivals[-1][1] - arrivals[0][1] > 0.15
 
 
-@pytest.mark.parametrize("fn", ["slow", "async_slow"])
+@pytest.mark.parametrize("fn", ["slow", "async_slow", "async_burst_then_slow"])
 def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Path, fn) -> None:
     server = live_server(write_config(f"fn: bot.py:{fn}\n"))
     with httpx.stream(

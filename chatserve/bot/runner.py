@@ -2,6 +2,9 @@
 
 A run has one producer and one consumer. The producer is the chat function: a worker thread
 for sync code (one thread for the whole run, never a hop per token) or a task for async code.
+An async generator starts in the consumer's own task, as a plain stream would run it: while it
+yields slower than the consumer's interval (a model's tokens), each value costs no task switch
+and no wake-up; the first value that comes faster hands the rest of the run to a task.
 It stores each value it yields in `latest` and wakes the consumer only if the consumer is not
 already awake, so a fast generator costs one assignment per token. The consumer (the HTTP
 response) takes whatever is latest when it gets round to it, and at most once per `interval`:
@@ -60,7 +63,8 @@ class Run:
         elif kind == SYNC:
             self._producer = self._loop.run_in_executor(executor, self._call, fn, args)
         elif kind == ASYNC_GENERATOR:
-            self._producer = self._loop.create_task(self._apump(fn(*args)))
+            self._generator = fn(*args)
+            self._producer = None  # until `updates` hands the generator to a task
         else:
             self._producer = self._loop.create_task(self._acall(fn(*args)))
 
@@ -78,6 +82,21 @@ class Run:
         """
         seen = 0
         taken = -math.inf
+        if self._producer is None:
+            async for value in self._generator:
+                self.latest = value
+                self._changes += 1
+                if self._loop.time() - taken < interval:  # too fast: coalesce from now on
+                    self._producer = self._loop.create_task(self._apump(self._generator))
+                    self._awake = True
+                    self._wake.set()
+                    break
+                seen = self._changes
+                taken = self._loop.time()
+                yield value
+            else:
+                self.finished = True
+                return
         while True:
             await self._wake.wait()
             early = taken + interval - self._loop.time()
@@ -106,14 +125,16 @@ class Run:
         """Let output accumulate for up to `seconds`; returns early when the function ends."""
         await asyncio.wait([self._producer], timeout=seconds)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Ask the function to stop: generators are closed, so their `finally` blocks run.
 
         A generator in a thread is closed after its current step; a plain sync function
         cannot be interrupted and runs to completion, its result discarded.
         """
         self._stopping = True
-        if isinstance(self._producer, asyncio.Task):
+        if self._producer is None:
+            await self._generator.aclose()  # it never left this task
+        elif isinstance(self._producer, asyncio.Task):
             self._producer.cancel()
 
     # Producer side: worker threads and tasks alike talk to the consumer only through these.
