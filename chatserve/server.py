@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from functools import partial
@@ -75,13 +76,21 @@ def run(
         options["timeout_worker_healthcheck"] = 60
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
         return
-    app = create_app(bot, reload=reload)
+    app = lasting(create_app(bot, reload=reload))
     _Server(uvicorn.Config(app, **options), app).run()
 
 
 def worker_app() -> Litestar:
     """The app of one `--workers` process."""
-    return create_app(os.environ[CONFIG_VARIABLE])
+    return lasting(create_app(os.environ[CONFIG_VARIABLE]))
+
+
+def lasting(app: Litestar) -> Litestar:
+    """`app`, with every object made so far (modules, the app, the bot) moved out of the
+    garbage collector's sight: they live as long as the process, and walking them in each full
+    collection stalled every stream at once for tens of milliseconds under load."""
+    gc.freeze()
+    return app
 
 
 class _Server(uvicorn.Server):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -69,3 +71,21 @@ def test_serving_an_invalid_config_exits_1_with_the_problems(run_chatserve, tmp_
     result = run_chatserve("serve", str(config))
     assert result.returncode == 1
     assert result.stderr == f'{config}:1:1: fn: File "missing.py" not found in "{tmp_path}".\n'
+
+
+@pytest.mark.server  # a child process
+def test_the_served_app_is_out_of_the_collectors_sight(write_config) -> None:
+    """What `chatserve serve` builds lives as long as the process: full collections under load
+    must not walk it (they stalled every stream at once)."""
+    probe = (
+        "import gc, sys, uvicorn\n"
+        "uvicorn.Server.run = lambda self, *a: print(gc.get_freeze_count())\n"
+        "from chatserve.server import run\n"
+        "run(sys.argv[1], reload=False)\n"
+    )
+    config = write_config("fn: bot.py:echo\n")
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 10_000  # the modules, the app and the bot

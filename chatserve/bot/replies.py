@@ -29,6 +29,8 @@ Message = dict[str, Any]
 Event = tuple[str, Any]
 
 _MESSAGE_KEYS = ("metadata", "options")
+_COMPARED_KEYS = ("role", *_MESSAGE_KEYS)
+"""What must not change for a message's new text to be sent as a `delta`."""
 
 
 class ReplyError(Error):
@@ -66,6 +68,8 @@ class Replies:
 
     def messages(self, reply: Any) -> list[Message]:
         """Normalize a reply into assistant messages."""
+        if isinstance(reply, str):  # first: a streamed text reply takes this path per token
+            return [{"role": "assistant", "content": reply}]
         if reply is None:
             return []
         if isinstance(reply, list) or (isinstance(reply, tuple) and not _is_file_tuple(reply)):
@@ -199,8 +203,9 @@ def _grown_text(before: Message, after: Message) -> str | None:
     old, new = before.get("content"), after.get("content")
     if not (isinstance(old, str) and isinstance(new, str) and new.startswith(old)):
         return None
-    if any(before.get(key) != after.get(key) for key in ("role", *_MESSAGE_KEYS)):
-        return None
+    for key in _COMPARED_KEYS:
+        if before.get(key) != after.get(key):
+            return None
     return new[len(old) :]
 
 
