@@ -59,7 +59,10 @@ def test_stream_sends_only_the_change(client, fn: str) -> None:
     assert [name for name, _ in events[1:]] == ["delta"] * 4 + ["done"]
 
 
-def test_a_burst_is_coalesced_and_the_slower_steps_after_it_are_not(client) -> None:
+def test_a_burst_is_coalesced_and_the_slower_steps_after_it_are_not(
+    client, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the bot's `finally` writes closed.txt where it runs
     http = client("fn: bot.py:async_burst_then_slow\n")
     events = parse_sse(http.post("/api/chat", json={"message": "8", "stream": True}).text)
     assert replay(events) == [{"role": "assistant", "content": "step " * 8}]
