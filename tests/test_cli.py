@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -141,3 +142,18 @@ def test_init_writes_a_working_bot(tmp_path: Path) -> None:
 def test_pre_commit_hook_runs_validate() -> None:
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["entry"] == "chatserve validate"
+
+
+@pytest.mark.parametrize(("option", "package"), [("--loop", "uvloop"), ("--http", "httptools")])
+def test_asking_for_a_fast_implementation_that_is_not_installed_is_a_usage_error(
+    monkeypatch, option: str, package: str
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == package else find_spec(name)
+    )
+    result = CliRunner().invoke(
+        main, ["serve", str(ROOT / "configs" / "bot.yaml"), option, package]
+    )
+    assert result.exit_code == 2
+    assert f"{package} is not installed (pip install {package})." in result.output

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from chatserve import __version__
 
 FORMATS = ("text", "json", "github")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DefaultGroup(click.Group):
@@ -21,11 +25,23 @@ class DefaultGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-def _installed(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """`--loop uvloop` and `--http httptools` need their package installed."""
-    if value in ("uvloop", "httptools") and importlib.util.find_spec(value) is None:
-        raise click.BadParameter(f"{value} is not installed (pip install {value}).")
-    return value
+def _implementation(option: str, plain: str, fast: str, what: str) -> Callable[[F], F]:
+    """One of uvicorn's choices of implementation: `auto` is the fast one when installed, and
+    asking for it when it is not is a usage error."""
+
+    def installed(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        if value == fast and importlib.util.find_spec(fast) is None:
+            raise click.BadParameter(f"{fast} is not installed (pip install {fast}).")
+        return value
+
+    return click.option(
+        option,
+        type=click.Choice(["auto", plain, fast]),
+        default="auto",
+        show_default=True,
+        callback=installed,
+        help=f"{what}; auto is {fast} when installed.",
+    )
 
 
 @click.group(cls=DefaultGroup)
@@ -54,22 +70,8 @@ def main() -> None:
     show_default=True,
     help="Processes serving the same config (more than 1 turns reload off).",
 )
-@click.option(
-    "--loop",
-    type=click.Choice(["auto", "asyncio", "uvloop"]),
-    default="auto",
-    show_default=True,
-    callback=_installed,
-    help="Event loop; auto is uvloop when installed.",
-)
-@click.option(
-    "--http",
-    type=click.Choice(["auto", "h11", "httptools"]),
-    default="auto",
-    show_default=True,
-    callback=_installed,
-    help="HTTP/1.1 parser; auto is httptools when installed.",
-)
+@_implementation("--loop", "asyncio", "uvloop", "Event loop")
+@_implementation("--http", "h11", "httptools", "HTTP/1.1 parser")
 def serve(
     config: str,
     host: str | None,
