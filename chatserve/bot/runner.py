@@ -86,13 +86,13 @@ class Run:
             async for value in self._generator:
                 self.latest = value
                 self._changes += 1
-                if self._loop.time() - taken < interval:  # too fast: coalesce from now on
+                now = self._loop.time()
+                if now - taken < interval:  # too fast: coalesce from now on
                     self._producer = self._loop.create_task(self._apump(self._generator))
                     self._awake = True
                     self._wake.set()
                     break
-                seen = self._changes
-                taken = self._loop.time()
+                seen, taken = self._changes, now
                 yield value
             else:
                 self.finished = True
