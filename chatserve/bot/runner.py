@@ -1,15 +1,15 @@
 """Run a chat function of any kind and watch its reply grow.
 
-A run has one producer and one consumer. The producer is the chat function: a worker thread
-for sync code (one thread for the whole run, never a hop per token) or a task for async code.
-An async generator starts in the consumer's own task, as a plain stream would run it: while it
-yields slower than the consumer's interval (a model's tokens), each value costs no task switch
-and no wake-up; the first value that comes faster hands the rest of the run to a task.
-It stores each value it yields in `latest` and wakes the consumer only if the consumer is not
-already awake, so a fast generator costs one assignment per token. The consumer (the HTTP
-response) takes whatever is latest when it gets round to it, and at most once per `interval`:
-that is the coalescing. A function that yields slower than that (a model's tokens) costs no
-timer at all: each value is taken as it comes.
+A run has one producer and one consumer (the HTTP response). The producer is the chat
+function: a worker thread for sync code (one thread for the whole run, never a hop per token)
+or a task for async code. It stores each value it yields in `latest` and wakes the consumer
+only if the consumer is not already awake, so a fast generator costs one assignment per token.
+The consumer takes whatever is latest when it gets round to it, at most once per `interval`:
+that is the coalescing. Values that come slower than that are taken as they come, no timer set.
+
+An async generator starts in the consumer's own task instead, as a plain stream would run it:
+while it yields slower than the interval (a model's tokens), a value costs no task switch and
+no wake-up; the first value that comes faster hands the rest of the run to a task.
 """
 
 from __future__ import annotations
