@@ -109,13 +109,24 @@ class _Server(uvicorn.Server):
 class _HeadDeadline:
     """Closes a connection whose request head takes longer than `head_timeout` seconds to
     arrive (counted from the connection, or the last response): trickling a header byte at a
-    time cannot hold a connection open (slowloris). Mixed into uvicorn's HTTP/1.1 protocols,
-    which tell it when a head is awaited (`_awaiting_head`) and when one is in (`_head_in`)."""
+    time cannot hold a connection open (slowloris). Mixed in before one of uvicorn's HTTP/1.1
+    protocols, which says when a head is awaited (`_awaiting_head`) and when one is in."""
 
-    head_timeout: float
     head_deadline: asyncio.TimerHandle | None = None
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
+
+    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.head_timeout = head_timeout
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._expect_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_in()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _awaiting_head(self) -> bool:
         raise NotImplementedError
@@ -139,16 +150,8 @@ class _HeadDeadline:
 class H11HeadersInTime(_HeadDeadline, H11Protocol):
     """uvicorn's h11 protocol with a deadline for each request's head."""
 
-    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.head_timeout = head_timeout
-
     def _awaiting_head(self) -> bool:
         return self.conn.their_state is h11.IDLE
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._expect_head()
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -159,27 +162,16 @@ class H11HeadersInTime(_HeadDeadline, H11Protocol):
         super().on_response_complete()
         self._expect_head()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._head_in()
-        super().connection_lost(exc)
-
 
 if HttpToolsProtocol is not None:
 
     class HttpToolsHeadersInTime(_HeadDeadline, HttpToolsProtocol):
         """uvicorn's httptools protocol (its C parser) with a deadline for each request's head."""
 
-        def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.head_timeout = head_timeout
-            self.head_pending = True
+        head_pending = True
 
         def _awaiting_head(self) -> bool:
             return self.head_pending
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._expect_head()
 
         def on_headers_complete(self) -> None:
             self.head_pending = False
@@ -191,10 +183,6 @@ if HttpToolsProtocol is not None:
             if not self.pipeline:  # a pipelined request's head is in already
                 self.head_pending = True
                 self._expect_head()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._head_in()
-            super().connection_lost(exc)
 
 
 def http_protocol(name: str) -> type[asyncio.Protocol]:
