@@ -111,13 +111,14 @@ def queued(
         services.executor,
         files=services.files,
         owner=owner_of(request),
-        caller=_caller(request),
+        caller=_caller(request) if bot.request_parameter is not None else Request(),
         ticket=services.holder.line.join(),
     )
 
 
 def _caller(request: HTTPRequest[Any, Any, Any]) -> Request:
-    """What the chat function may see of the HTTP request (a `chatserve.Request` parameter)."""
+    """What the chat function may see of the HTTP request (a `chatserve.Request` parameter;
+    made only for a function that asks for it)."""
     client = request.client.host if request.client else None
     return from_http(request.scope.get("user"), client, request.headers)
 

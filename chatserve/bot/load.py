@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,10 @@ class Bot:
     def max_file_size(self) -> int:
         return self.config.textbox.max_file_size or self.config.server.max_upload_size
 
+    @cached_property
     def input_labels(self) -> list[str]:
-        """Each additional input's label: as configured, else the chat function's parameter."""
+        """Each additional input's label: as configured, else the chat function's parameter
+        (found once per load: reading a signature is slow)."""
         try:
             names = list(inspect.signature(self.fn).parameters)[2:]
             names = [name for name in names if name != self.request_parameter]
@@ -72,7 +74,7 @@ class Bot:
                 f"This bot takes {len(declared)} additional input(s), got {len(values)}."
             )
         checked = []
-        for index, (spec, label) in enumerate(zip(declared, self.input_labels(), strict=True)):
+        for index, (spec, label) in enumerate(zip(declared, self.input_labels, strict=True)):
             if index >= len(values):
                 checked.append(spec.default())
                 continue

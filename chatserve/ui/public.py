@@ -37,7 +37,7 @@ paths, code and caching settings never leave the server."""
 def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
     config = bot.config
     chatbot, textbox = config.chatbot, config.textbox
-    labels = bot.input_labels()
+    labels = bot.input_labels
     theme = config.theme.base if isinstance(config.theme, CustomTheme) else config.theme
     url = partial(_url, bot, store)
     return {
