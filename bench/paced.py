@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import importlib.util
 import json
@@ -292,16 +293,31 @@ class Level:
     problems: list[str]
 
 
-async def measure(subject: Subject, case: Case) -> Level:
-    """Start `subject` fresh, warm it up with a one-token stream, then run the case's streams."""
-    async with launch(subject, case.tokens) as server:
-        port = urlsplit(server.url).port or 0
-        await warm_up(subject, port)
-        cpu, client, started = cpu_seconds(server.pid), time.process_time(), time.perf_counter()
-        streams = await run_streams(port, case.streams, "hi", case.ideal + STREAM_TIMEOUT)
-        cpu = cpu_seconds(server.pid) - cpu
-        busy = (time.process_time() - client) / (time.perf_counter() - started)
-        return summary(streams, case, cpu, busy, peak_rss_bytes(server.pid))
+async def measure(subjects: tuple[Subject, ...], case: Case, rounds: int) -> dict[str, Level]:
+    """Start the subjects fresh side by side, warm each up with a one-token stream, then run
+    the case's streams `rounds` times against each in turn, so that both see the same moments
+    of a shared machine; each subject's metrics cover all its rounds."""
+    async with contextlib.AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(launch(s, case.tokens)) for s in subjects]
+        ports = [urlsplit(server.url).port or 0 for server in servers]
+        for subject, port in zip(subjects, ports, strict=True):
+            await warm_up(subject, port)
+        streams: list[list[Stream]] = [[] for _ in subjects]
+        cpu, busy = [0.0] * len(subjects), [0.0] * len(subjects)
+        for _ in range(rounds):
+            for index, (server, port) in enumerate(zip(servers, ports, strict=True)):
+                before, client = cpu_seconds(server.pid), time.process_time()
+                started = time.perf_counter()
+                streams[index] += await run_streams(
+                    port, case.streams, "hi", case.ideal + STREAM_TIMEOUT
+                )
+                cpu[index] += cpu_seconds(server.pid) - before
+                took = time.perf_counter() - started
+                busy[index] = max(busy[index], (time.process_time() - client) / took)
+        return {
+            subject.name: summary(streams[i], case, cpu[i], busy[i], peak_rss_bytes(server.pid))
+            for i, (subject, server) in enumerate(zip(subjects, servers, strict=True))
+        }
 
 
 async def warm_up(subject: Subject, port: int) -> None:
@@ -372,7 +388,7 @@ def table(results: Results) -> str:
     return "\n".join(lines)
 
 
-def notes(results: Results, stack: Stack, busy_before: float) -> str:
+def notes(results: Results, stack: Stack, busy_before: float, rounds: int) -> str:
     """Machine, settings, and what the table cannot show."""
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cpus = len(os.sched_getaffinity(0))
@@ -382,9 +398,10 @@ def notes(results: Results, stack: Stack, busy_before: float) -> str:
         f"Python {platform.python_version()}; {today}; "
         f"load average {busy_before:.2f} before the run (other work on the machine skews ratios).",
         f"Servers: both run uvicorn with `--loop {stack.loop} --http {stack.http}` (chatserve "
-        "with its request-head deadline on that parser). Each case starts both servers afresh "
-        "and warms each up with one 1-token stream; CPU and peak RSS (VmHWM) are the serving "
-        "process's.",
+        "with its request-head deadline on that parser). Each case starts both servers afresh, "
+        "side by side, warms each up with one 1-token stream, then runs its streams "
+        f"{rounds} time(s) against each in turn; each row covers all of a server's rounds. CPU "
+        "and peak RSS (VmHWM) are the serving process's.",
         "Client: raw asyncio sockets on the same machine, one connection per stream, all "
         "opened before the requests go out together; finish is timed from a stream's request "
         "to its last byte, ideal = tokens x delay, gaps are between consecutive socket reads. "
@@ -420,13 +437,10 @@ def importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-async def run(plan: list[Case], stack: Stack) -> str:
+async def run(plan: list[Case], stack: Stack, rounds: int) -> str:
     busy_before = os.getloadavg()[0]
-    results = []
-    for case in plan:
-        levels = {subject.name: await measure(subject, case) for subject in subjects(case, stack)}
-        results.append((case, levels))
-    return f"{table(results)}\n\n{notes(results, stack, busy_before)}\n"
+    results = [(case, await measure(subjects(case, stack), case, rounds)) for case in plan]
+    return f"{table(results)}\n\n{notes(results, stack, busy_before, rounds)}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -439,14 +453,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
     parser.add_argument("--uvloop", action="store_true", help="both on uvloop + httptools")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each case per server, taken in turns (3)"
+    )
     args = parser.parse_args(argv)
     if args.uvloop and not (importable("uvloop") and importable("httptools")):
         parser.error("--uvloop needs uvloop and httptools: pip install uvloop httptools")
     if args.quick:
-        plan = cases([5, 20], 10, 0.01, 100, 0.002)
+        plan, rounds = cases([5, 20], 10, 0.01, 100, 0.002), 1
     else:
         plan = cases(args.streams, args.tokens, args.delay, LONG_TOKENS, LONG_DELAY)
-    return report(run(plan, UVLOOP if args.uvloop else Stack()), args.out)
+        rounds = args.rounds
+    return report(run(plan, UVLOOP if args.uvloop else Stack(), rounds), args.out)
 
 
 if __name__ == "__main__":
