@@ -1,5 +1,5 @@
-"""The Dockerfile, checked without a Docker engine: its build context, its copies, the wheel its
-build stage makes, and its final stage's command served from that wheel alone.
+"""`deploy/Dockerfile`, checked without a Docker engine: its build context, its copies, the
+wheel its build stage makes, and its final stage's command served from that wheel alone.
 
 Where `docker info` works, the image is also built for real.
 """
@@ -26,7 +26,7 @@ Stage = list[tuple[str, str]]
 def stages() -> list[Stage]:
     """The Dockerfile's stages, each a list of (INSTRUCTION, arguments), continuations joined."""
     result: list[Stage] = []
-    for line in re.sub(r"\\\n", "", (ROOT / "Dockerfile").read_text()).splitlines():
+    for line in re.sub(r"\\\n", "", (ROOT / "deploy" / "Dockerfile").read_text()).splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, _, arguments = line.strip().partition(" ")
             if name == "FROM":
@@ -138,6 +138,8 @@ def test_the_image_builds_installs_and_serves_the_demo(
     assert run(*check).returncode != 0, "the healthcheck fails when the server is down"
 
     if docker_engine():
-        image = run("docker", "build", "--quiet", ROOT, timeout=900)
+        image = run(
+            "docker", "build", "--quiet", "-f", ROOT / "deploy" / "Dockerfile", ROOT, timeout=900
+        )
         assert image.returncode == 0, image.stderr
         run("docker", "image", "rm", image.stdout.strip())

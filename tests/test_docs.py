@@ -10,6 +10,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from chatserve.cli import main
@@ -85,6 +86,15 @@ def test_the_data_flow_names_every_package_and_only_real_ones() -> None:
     assert packages <= named
     for name in named - {"web/"}:
         assert (ROOT / "chatserve" / name.rstrip("/")).exists(), name
+
+
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [("nginx", "nginx.conf"), ("caddyfile", "Caddyfile"), ("ini", "chatserve.service")],
+)
+def test_the_deploying_examples_are_the_files_in_deploy(language: str, name: str) -> None:
+    [block] = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+    assert block == (ROOT / "deploy" / name).read_text()
 
 
 def test_ci_snippets_are_valid_yaml_and_call_validate() -> None:

@@ -55,8 +55,9 @@ server: {root_path: /bot, forwarded_allow_ips: [127.0.0.1], allowed_hosts: [bot.
 
 
 def readme_locations(upstream_port: int) -> str:
-    """The README's nginx example, pointed at the chatserve under test."""
-    [block] = re.findall(r"```nginx\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    """The nginx example (`deploy/nginx.conf`, shown in the README), pointed at the chatserve
+    under test."""
+    block = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "http://127.0.0.1:8000/" in block
     return block.replace("http://127.0.0.1:8000/", f"http://127.0.0.1:{upstream_port}/")
 
