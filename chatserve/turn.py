@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar import Request as HTTPRequest
 
@@ -43,10 +43,9 @@ class Refused(ValueError):
     shape, an input value its declaration refuses."""
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """A reply as clients get it: this turn's messages, and the additional outputs' values
-    (None when this reply set none)."""
+    (None when this reply set none). A tuple: one is made per token."""
 
     messages: list[Message]
     outputs: list[Any] | None

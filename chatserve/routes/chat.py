@@ -148,11 +148,16 @@ async def _replay(answer: Answer) -> AsyncIterator[bytes]:
     for frame in answer.frames():
         if sent:
             await asyncio.sleep(FLUSH_INTERVAL)
-        yield b"".join(sse(data, name) for name, data in changes(sent, frame))
+        yield _changed(sent, frame)
         sent = frame
     if answer.outputs:
         yield sse(answer.outputs, "outputs")
     yield sse({"messages": answer.messages, "outputs": answer.outputs}, "done")
+
+
+def _changed(sent: list[Message], current: list[Message]) -> bytes:
+    """The events that turn the messages the client has into `current`."""
+    return b"".join([sse(data, name) for name, data in changes(sent, current)])
 
 
 async def _keep_answer(
@@ -195,7 +200,7 @@ async def _events(turn: Turn, keep: Keep | None) -> AsyncIterator[bytes]:
             async for position in turn.positions():
                 yield sse({"position": position}, "queue")
             async for reply in turn.updates(FLUSH_INTERVAL):
-                chunk = b"".join(sse(data, name) for name, data in changes(sent, reply.messages))
+                chunk = _changed(sent, reply.messages)
                 sent = reply.messages
                 if reply.outputs is not None and reply.outputs != outputs:
                     outputs = reply.outputs
