@@ -244,7 +244,7 @@ def _read_all(sock: socket.socket) -> bytes:
 
 def test_a_client_trickling_its_headers_is_cut_off(write_config, live_server) -> None:
     server = live_server(write_config(SLOW))
-    assert_heads_must_arrive_in_time(server.url)
+    assert_heads_must_arrive_in_time(server.url, deadline=1)
 
 
 async def _ok(scope, receive, send) -> None:
@@ -257,7 +257,7 @@ def test_both_http_parsers_cut_off_a_trickling_head(protocol) -> None:
     """`chatserve serve` runs httptools' parser when installed, else h11's: each keeps the
     deadline, for a new connection and for the next request on a kept-alive one."""
     config = uvicorn.Config(
-        _ok, port=free_port(), http=partial(protocol, head_timeout=1), log_level="warning"
+        _ok, port=free_port(), http=partial(protocol, head_timeout=0.5), log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run)
@@ -265,33 +265,33 @@ def test_both_http_parsers_cut_off_a_trickling_head(protocol) -> None:
     try:
         wait_until(lambda: server.started)
         url = f"http://127.0.0.1:{config.port}"
-        assert_heads_must_arrive_in_time(url)
+        assert_heads_must_arrive_in_time(url, deadline=0.5)
         with _connect(url) as kept:
             kept.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert kept.recv(1024).startswith(b"HTTP/1.1 200")
-            wait_until(lambda: _closed(kept), timeout=3)  # the next head never came
+            wait_until(lambda: _closed(kept), timeout=1)  # the next head never came
     finally:
         server.should_exit = True
         thread.join()
 
 
-def assert_heads_must_arrive_in_time(url: str) -> None:
-    """A server with a 1 s head deadline closes a connection trickling its headers, and one
-    that sends nothing at all."""
+def assert_heads_must_arrive_in_time(url: str, deadline: float) -> None:
+    """A server with a head deadline of `deadline` seconds closes a connection trickling its
+    headers, and one that sends nothing at all."""
     with _connect(url) as sock:
         started = time.monotonic()
         sock.sendall(b"GET /api/config HTTP/1.1\r\nHost: localhost\r\n")
         closed = False
-        for index in range(30):  # a header byte every 0.1 s would last forever
+        for index in range(round(30 * deadline)):  # a header byte every 0.1 s: for ever
             time.sleep(0.1)
             if _closed(sock):
                 closed = True
                 break
             sock.sendall(b"X-Slow: a\r\n"[index % 11 : index % 11 + 1])
-        assert closed, "the server kept a trickling client's connection open for 3 s"
-        assert 0.9 < time.monotonic() - started < 2.5
+        assert closed, f"the server kept a trickling client's connection open {3 * deadline} s"
+        assert 0.9 * deadline < time.monotonic() - started < 2.5 * deadline
     with _connect(url) as silent:  # silence from the start is cut off too
-        wait_until(lambda: _closed(silent), timeout=3)
+        wait_until(lambda: _closed(silent), timeout=3 * deadline)
 
 
 def test_a_body_that_stops_arriving_gets_408(write_config, live_server) -> None:
