@@ -14,7 +14,7 @@ import math
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Set
+from collections.abc import AsyncIterator, Set
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from functools import partial
@@ -70,9 +70,7 @@ def sweep(
 async def sweeper(app: Litestar) -> AsyncIterator[None]:
     """The app's sweeps, in a worker thread, while it runs."""
     services = app.state.services
-    holder = services.holder
-    sweeps = sweep_while_serving(holder, services.executor, partial(_examples_in_use, holder))
-    async with running(sweeps):
+    async with running(sweep_while_serving(services.holder, services.executor)):
         yield
 
 
@@ -82,9 +80,7 @@ def _examples_in_use(holder: BotHolder) -> set[str]:
     return examples.keys() if examples is not None else set()
 
 
-async def sweep_while_serving(
-    holder: BotHolder, executor: Executor, examples_in_use: Callable[[], Set[str]]
-) -> None:
+async def sweep_while_serving(holder: BotHolder, executor: Executor) -> None:
     """Sweep at once, then every `frequency` seconds, until cancelled.
 
     `delete_cache` is read anew whenever the bot is reloaded: a new frequency counts from the
@@ -100,7 +96,7 @@ async def sweep_while_serving(
                 await asyncio.wait_for(changed.wait(), wait)
             continue
         last = time.monotonic()
-        await _sweep_now(holder, executor, examples_in_use(), age=setting[1])
+        await _sweep_now(holder, executor, _examples_in_use(holder), age=setting[1])
 
 
 async def _sweep_now(holder: BotHolder, executor: Executor, keep: Set[str], age: int) -> None:
