@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +76,6 @@ def create_app(
         dependencies=services.provide(),
         lifespan=[_worker_threads, _flag_stores, example_answers, watching, sweeper],
         before_request=_guard,
-        middleware=[partial(_root_path, server.root_path)],
         cors_config=(
             CORSConfig(
                 allow_origins=server.cors_origins,
@@ -101,7 +99,9 @@ def create_app(
         ),
         logging_config=None,
     )
-    app.asgi_handler = FrontDoor(app.asgi_handler, server)  # before routing: 404s too
+    # Both before routing, so 404s pass them too; as wrappers of the whole app, not Litestar
+    # middleware, which would add an exception handler layer to every send of every route.
+    app.asgi_handler = FrontDoor(_root_path(server.root_path, app.asgi_handler), server)
     return app
 
 
@@ -127,11 +127,15 @@ async def _guard(request: Request[Any, Any, State]) -> None:
 
 
 def _root_path(prefix: str, app: ASGIApp) -> ASGIApp:
-    """`server.root_path` for servers started without one (`--root-path` wins)."""
+    """`server.root_path` for servers started without one (`--root-path` wins), set as uvicorn
+    sets its own: the path the proxy passed on, under the prefix it took off."""
+    if not prefix:
+        return app
 
     async def with_root_path(scope: Scope, receive: Receive, send: Send) -> None:
-        if prefix and not scope.get("root_path"):
+        if not scope.get("root_path") and scope["type"] in ("http", "websocket"):
             scope["root_path"] = prefix
+            scope["path"] = prefix + scope["path"]
         await app(scope, receive, send)
 
     return with_root_path

@@ -107,6 +107,16 @@ def test_one_access_line_per_request_and_no_secrets(write_config, live_server) -
         assert secret not in log
 
 
+def test_access_lines_name_the_path_under_the_root_path(write_config, live_server) -> None:
+    """uvicorn puts the root path in every path; Litestar takes it off the routed ones."""
+    server = live_server(write_config("fn: bot.py:echo\nserver: {root_path: /bot}\n"))
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        assert http.get("/nope").status_code == 404
+        assert http.post("/api/chat", json={"message": "hi"}).status_code == 200
+    wait_until(lambda: "path=/bot/api/chat status=200" in server.output())
+    assert "method=GET path=/bot/nope status=404" in server.output()
+
+
 HOSTILE = "x\r\nINFO     forged line\x1b[31m\u2028"
 ESCAPED = "x\\r\\nINFO     forged line\\x1b[31m\\u2028"
 ENCODED = "x%0D%0AINFO%20%20%20%20%20forged%20line%1B[31m%E2%80%A8"
