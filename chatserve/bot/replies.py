@@ -29,8 +29,6 @@ Message = dict[str, Any]
 Event = tuple[str, Any]
 
 _MESSAGE_KEYS = ("metadata", "options")
-_COMPARED_KEYS = ("role", *_MESSAGE_KEYS)
-"""What must not change for a message's new text to be sent as a `delta`."""
 
 
 class ReplyError(Error):
@@ -179,33 +177,38 @@ class Replies:
         return self.store.write(content, name, self.owner, sandboxed_html=sandboxed).data()
 
 
-def changes(sent: list[Message], current: list[Message]) -> Iterator[Event]:
+def changes(sent: list[Message], current: list[Message]) -> list[Event]:
     """Events that turn the messages the client has into `current`.
 
     A message whose text only grew is sent as a `delta` with the new suffix, so the bytes on
     the wire grow linearly with the reply; anything else is a `replace`.
     """
+    events: list[Event] = []
     for index, message in enumerate(current):
         if index >= len(sent):
-            yield "message", {"index": index, "message": message}
+            events.append(("message", {"index": index, "message": message}))
             continue
-        before = sent[index]
-        if before == message:
-            continue
-        suffix = _grown_text(before, message)
+        suffix = grown_text(sent[index], message)
         if suffix is None:
-            yield "replace", {"index": index, "message": message}
-        else:
-            yield "delta", {"index": index, "text": suffix}
+            events.append(("replace", {"index": index, "message": message}))
+        elif suffix:
+            events.append(("delta", {"index": index, "text": suffix}))
+    return events
 
 
-def _grown_text(before: Message, after: Message) -> str | None:
-    old, new = before.get("content"), after.get("content")
-    if not (isinstance(old, str) and isinstance(new, str) and new.startswith(old)):
+def grown_text(before: Message, after: Message) -> str | None:
+    """What `after`'s text adds to `before`'s ("" if the message is the same), or None when
+    `after` is not `before` with more text."""
+    old, new = before["content"], after["content"]
+    if not (type(old) is str and type(new) is str and new.startswith(old)):
+        return None if before != after else ""
+    if before["role"] != after["role"]:
         return None
-    for key in _COMPARED_KEYS:
-        if before.get(key) != after.get(key):
-            return None
+    # Messages are made with only the extras they have: two keys is the plain text message.
+    if (len(before) > 2 or len(after) > 2) and any(
+        before.get(key) != after.get(key) for key in _MESSAGE_KEYS
+    ):
+        return None
     return new[len(old) :]
 
 

@@ -21,7 +21,7 @@ from litestar.response import Stream
 
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
-from chatserve.bot.replies import Message, changes
+from chatserve.bot.replies import Message, changes, grown_text
 from chatserve.config.models import Config
 from chatserve.http.openapi import ChatOperation, errors
 from chatserve.http.sse import STREAM_HEADERS, sse
@@ -157,6 +157,10 @@ async def _replay(answer: Answer) -> AsyncIterator[bytes]:
 
 def _changed(sent: list[Message], current: list[Message]) -> bytes:
     """The events that turn the messages the client has into `current`."""
+    if len(sent) == 1 == len(current):  # a reply of one message, streaming: its text grew
+        suffix = grown_text(sent[0], current[0])
+        if suffix is not None:
+            return sse({"index": 0, "text": suffix}, "delta") if suffix else b""
     return b"".join([sse(data, name) for name, data in changes(sent, current)])
 
 
