@@ -11,6 +11,8 @@ import httpx
 import pytest
 from helpers import wait_until
 
+from chatserve.server import YOUNG_OBJECTS
+
 
 @pytest.mark.parametrize(
     "stack",
@@ -76,10 +78,13 @@ def test_serving_an_invalid_config_exits_1_with_the_problems(run_chatserve, tmp_
 @pytest.mark.server  # a child process
 def test_the_served_app_is_out_of_the_collectors_sight(write_config) -> None:
     """What `chatserve serve` builds lives as long as the process: full collections under load
-    must not walk it (they stalled every stream at once)."""
+    must not walk it (they stalled every stream at once); and young objects are collected
+    less often than Python's default."""
     probe = (
         "import gc, sys, uvicorn\n"
-        "uvicorn.Server.run = lambda self, *a: print(gc.get_freeze_count())\n"
+        "uvicorn.Server.run = lambda self, *a: print(\n"
+        "    gc.get_freeze_count(), gc.get_threshold()[0]\n"
+        ")\n"
         "from chatserve.server import run\n"
         "run(sys.argv[1], reload=False)\n"
     )
@@ -88,4 +93,6 @@ def test_the_served_app_is_out_of_the_collectors_sight(write_config) -> None:
         [sys.executable, "-c", probe, str(config)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout) > 10_000  # the modules, the app and the bot
+    frozen, young = map(int, result.stdout.split())
+    assert frozen > 10_000  # the modules, the app and the bot
+    assert young == YOUNG_OBJECTS > 700
