@@ -146,6 +146,15 @@ def _models_at(path: Key) -> list[type[BaseModel]]:
     return models
 
 
+def _secret(path: Key) -> bool:
+    """Whether the key at `path` holds a secret (a field kept out of reprs: passwords, tokens,
+    keys)."""
+    if not path or not isinstance(path[-1], str):
+        return False
+    fields = [model.model_fields.get(path[-1]) for model in _models_at(path[:-1])]
+    return any(field is not None and not field.repr for field in fields)
+
+
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The models an annotation can hold: through unions, lists and `Annotated`."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -172,6 +181,9 @@ _EXPECTED = {
 def _wrong_value(path: Key, errors: list[dict[str, Any]], source: Source) -> Problem:
     """What the value at `path` should have been, and what it is."""
     value, raw = errors[0]["input"], source.scalars.get(path)
+    if isinstance(value, str) and _secret(path) and errors[0]["type"] != "value_error":
+        # Messages reach CI logs: never quote a secret (validators of one never do).
+        return source.problem(path, f"{errors[0]['msg']}, got {len(value)} characters")
     for error in errors:
         if error["type"] == "value_error":
             return _validator_problem(path, str(error["ctx"]["error"]), value, source)
