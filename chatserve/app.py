@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from litestar.openapi.spec import Server
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
-from chatserve.bot.load import Bot, load
+from chatserve.bot.load import Bot, flagging_dir, load
 from chatserve.holder import BotHolder
 from chatserve.http.accesslog import LoggedLitestar
 from chatserve.http.errors import error_response
@@ -39,6 +40,8 @@ from chatserve.services import Services
 from chatserve.store.cleanup import sweeper
 from chatserve.store.examples import example_answers
 from chatserve.store.files import FileStore
+from chatserve.store.flags import FlagStores
+from chatserve.store.shared.backends import Backends, backends, session_secret
 from chatserve.ui.bundle import WebUI
 
 SPARE_THREADS = 8
@@ -58,7 +61,9 @@ def create_app(
     server = bot.config.server
     files = FileStore(bot.data_dir(), bot.allowed_paths(), server.quotas.min_free_disk)
     holder = BotHolder(bot, webui or WebUI(), files, live=reload)
-    services = Services(holder, _auth(bot), Quotas(server.quotas))
+    shared = backends(bot.config, bot.data_dir())
+    flag_stores = FlagStores(shared.flags(flagging_dir(bot.config, bot.folder)))
+    services = Services(holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores)
     app = LoggedLitestar(
         route_handlers=[
             *PAGES,
@@ -74,7 +79,7 @@ def create_app(
         ],
         state=State({"services": services}),
         dependencies=services.provide(),
-        lifespan=[_worker_threads, _flag_stores, example_answers, watching, sweeper],
+        lifespan=[_worker_threads, _backends, _flag_stores, example_answers, watching, sweeper],
         before_request=_guard,
         cors_config=(
             CORSConfig(
@@ -114,9 +119,11 @@ def _openai_routes(bot: Bot) -> list[Router]:
     return [openai_router]
 
 
-def _auth(bot: Bot) -> Auth | None:
+def _auth(bot: Bot, shared: Backends) -> Auth | None:
     auth = bot.config.server.auth
-    return None if auth is None else Auth(auth, bot.data_dir())
+    if auth is None:
+        return None
+    return Auth(auth, bot.data_dir(), session_secret(bot.config), shared.database)
 
 
 async def _guard(request: Request[Any, Any, State]) -> None:
@@ -148,6 +155,17 @@ async def _worker_threads(app: Litestar) -> AsyncIterator[None]:
         app.state.services.executor = executor
         yield
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+@asynccontextmanager
+async def _backends(app: Litestar) -> AsyncIterator[None]:
+    """Connect to the database and bucket replicas share (if any) before serving."""
+    shared = app.state.services.backends
+    await asyncio.to_thread(shared.open)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(shared.close)
 
 
 @asynccontextmanager

@@ -24,6 +24,7 @@ except ImportError:  # httptools is not installed: h11 only
 from chatserve.app import create_app
 from chatserve.bot.load import load
 from chatserve.logs import escape_log_lines
+from chatserve.store.shared.backends import reach
 
 logger = logging.getLogger("chatserve")
 
@@ -43,10 +44,12 @@ def run(
     loop: str = "auto",
     http: str = "auto",
 ) -> None:
-    """Load `config` (raising ConfigError before anything listens) and serve it until stopped.
+    """Load `config` and reach its database and bucket (raising ConfigError before anything
+    listens), then serve it until stopped.
 
     `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed."""
     bot = load(config)
+    reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
     logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(message)s")
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" is noise
     escape_log_lines()  # already here: `--workers` leaves building the app to the workers

@@ -17,6 +17,7 @@ from chatserve.security.quotas import Quotas
 from chatserve.served import Served
 from chatserve.store.files import FileStore
 from chatserve.store.flags import FlagStores
+from chatserve.store.shared.backends import Backends
 
 
 @dataclass
@@ -26,7 +27,8 @@ class Services:
     holder: BotHolder
     auth: Auth | None
     quotas: Quotas
-    flag_stores: FlagStores = field(default_factory=FlagStores)
+    backends: Backends
+    flag_stores: FlagStores
     executor: Executor = field(init=False)
 
     @property

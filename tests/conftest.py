@@ -1,10 +1,10 @@
 """Shared fixtures: config files on disk, in-process clients, real servers, and Chromium.
 
-What a test uses marks it: a child process (`live_server`, `live_process`, `run_chatserve`)
-marks it `server`, Chromium (`browser`, `new_page`, `open_bot`) marks it `browser`; a test that
-starts a process some other way carries the mark itself. `pytest -m "not browser and not
-server"` runs the rest, the in-process tests. Playwright is imported only when a browser test
-runs, so the others run without it.
+What a test uses marks it: a child process (`live_server`, `live_process`, `run_chatserve`,
+and PostgreSQL and S3 from `infra`) marks it `server`, Chromium (`browser`, `new_page`,
+`open_bot`) marks it `browser`; a test that starts a process some other way carries the mark
+itself. `pytest -m "not browser and not server"` runs the rest, the in-process tests.
+Playwright is imported only when a browser test runs, so the others run without it.
 
 In-process tests hash and check passwords at a low scrypt cost (`password_cost`); tests of the
 cost itself are marked `real_password_cost`.
@@ -46,7 +46,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-CHILD_PROCESS_FIXTURES = {"live_server", "live_process", "run_chatserve"}
+pytest_plugins = ["infra"]
+
+CHILD_PROCESS_FIXTURES = {
+    "live_server",
+    "live_process",
+    "run_chatserve",
+    "postgres_server",
+    "postgres_url",
+    "s3_server",
+    "s3_url",
+}
 
 
 LOW_PASSWORD_COST = Cost(ln=10, r=8, p=1)

@@ -227,3 +227,36 @@ def test_image_outputs_are_kept_with_the_answer(client, tmp_path: Path) -> None:
     image, data = answer.json()["outputs"]
     assert http.get("/" + image["url"]).content == b"\x89PNG\r\n\x1a\ncat"
     assert data == {"id": "not a file", "url": "api/files/x"}  # JSON output, left as it is
+
+
+GATED_PY = """
+import pathlib
+import time
+
+GATE = pathlib.Path(__file__).with_name("gate")
+
+
+def answer(message, history):
+    while message == "slow" and not GATE.exists():
+        time.sleep(0.05)
+    return f"answer to {message}"
+"""
+
+
+def test_ready_only_once_the_eager_answers_exist_after_a_reload_too(
+    write_config, live_server, tmp_path: Path
+) -> None:
+    config = write_config(
+        "fn: bot.py:answer\ncache_examples: true\nexamples: [hello]\n", bot_py=GATED_PY
+    )
+    server = live_server(config)
+    readiness = lambda: httpx.get(server.url + "/readyz", timeout=10)  # noqa: E731
+    assert readiness().json() == {"status": "ready", "reasons": []}
+    config.write_text("fn: bot.py:answer\ncache_examples: true\nexamples: [hello, slow]\n")
+    wait_until(lambda: readiness().status_code == 503, timeout=10)
+    assert readiness().json() == {
+        "status": "not ready",
+        "reasons": ["The answers to the examples are being computed."],
+    }
+    (tmp_path / "gate").touch()
+    wait_until(lambda: readiness().status_code == 200, timeout=10)

@@ -12,9 +12,10 @@ from typing import Any, TextIO
 
 import msgspec
 
-from chatserve.bot.load import flagging_dir
+from chatserve.bot.load import data_dir, flagging_dir
 from chatserve.config.loader import load_config
 from chatserve.store.flags import Flag, FlagStore
+from chatserve.store.shared.backends import connected
 
 CSV_COLUMNS = (
     "time",
@@ -40,20 +41,23 @@ class BadSince(ValueError):
     pass
 
 
-def export(config_path: str, fmt: str, since: str | None, output: str | None) -> tuple[int, Path]:
+def export(config_path: str, fmt: str, since: str | None, output: str | None) -> tuple[int, str]:
     """Write the flags of a config's store to `output` (standard output if None) as `fmt`
-    (`csv` or `jsonl`); the number written and the store's path."""
+    (`csv` or `jsonl`); the number written and where the store is."""
     config = load_config(config_path)
     start = since_time(since) if since else None
-    store = FlagStore(flagging_dir(config, Path(config_path).resolve().parent))
+    folder = Path(config_path).resolve().parent
+    shared = connected(config, data_dir(config, folder))
+    store = shared.flags(flagging_dir(config, folder)) or FlagStore(flagging_dir(config, folder))
     write = write_csv if fmt == "csv" else write_jsonl
     try:
         if output is None:
-            return write(store.flags(start), sys.stdout), store.path
+            return write(store.flags(start), sys.stdout), store.where
         with open(output, "w", newline="", encoding="utf-8") as out:
-            return write(store.flags(start), out), store.path
+            return write(store.flags(start), out), store.where
     finally:
         store.close()
+        shared.close()
 
 
 def since_time(text: str, now: datetime.datetime | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -18,6 +19,7 @@ from chatserve.security.passwords import is_hash, parse_hash
 
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$")
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def web_origin(origin: str) -> str:
@@ -25,6 +27,36 @@ def web_origin(origin: str) -> str:
     if not _ORIGIN.match(origin):
         raise ValueError(f"an origin is scheme://host[:port] with no path, got {origin!r}")
     return origin
+
+
+def database_url(url: str) -> str:
+    """`url` if it names a PostgreSQL database; else ValueError (which never quotes the URL:
+    it may hold a password)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        scheme = f"a {parts.scheme}: URL" if parts.scheme else "no URL"
+        raise ValueError(
+            f"must be a postgresql:// URL such as postgresql://chat:${{DB_PASSWORD}}@db:5432/chat,"
+            f" got {scheme}"
+        )
+    if not parts.path.strip("/") or not (parts.hostname or "host=" in parts.query):
+        raise ValueError("must name a host and a database: postgresql://user@host:5432/database")
+    return url
+
+
+def storage_url(url: str) -> str:
+    """`url` if it is `s3://bucket[/prefix]` with a valid bucket name; else ValueError."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3":
+        raise ValueError(f"must be an s3://bucket/prefix URL, got {url!r}")
+    if not _BUCKET.match(parts.netloc):
+        raise ValueError(
+            f"{parts.netloc!r} is not a bucket name (3 to 63 lowercase letters, digits, dots "
+            "and hyphens)"
+        )
+    if parts.query or parts.fragment or "//" in parts.path:
+        raise ValueError(f"must be s3://bucket/prefix with nothing after the prefix, got {url!r}")
+    return url.rstrip("/")
 
 
 class Settings(ConfigModel):
@@ -72,6 +104,11 @@ class AuthConfig(Settings):
 
     session_max_age: Annotated[int, Field(ge=60)] = 7 * 24 * 3600
     """Seconds a login lasts."""
+
+    secret: Annotated[str, Field(min_length=32)] | None = Field(None, repr=False)
+    """The key that signs session cookies, at least 32 characters, as `${ENV_VAR}` (or set
+    the `CHATSERVE_SECRET` variable). Required with `server.database`: every replica must sign
+    and check sessions with the same key. Unset: a random key kept in the data dir."""
 
     @model_validator(mode="after")
     def _someone(self) -> AuthConfig:
@@ -173,6 +210,18 @@ class ServerConfig(Settings):
     """Require a login (the web page) or a token (the API). Null: anyone who can reach the
     server may use it."""
 
+    database: str | None = None
+    """Where replicas share what they write: a `postgresql://user:${DB_PASSWORD}@host:5432/db`
+    URL (needs `pip install 'chatserve[postgres]'`). Flags, ended sessions and failed sign-ins
+    live there, so every replica sees them. Null: SQLite and files in the data dir."""
+
+    storage: str | None = None
+    """Where replicas keep the files they share: `s3://bucket/prefix` (needs `pip install
+    'chatserve[s3]'`), with credentials, region and endpoint from the standard AWS variables
+    (`AWS_ENDPOINT_URL` for MinIO, R2 or Ceph). The files kept with flags go there; uploads,
+    the bot's files and cached example answers stay in each replica's data dir. Null: the data
+    dir."""
+
     @field_validator("max_upload_size")
     @classmethod
     def _size(cls, value: int | str) -> int:
@@ -185,6 +234,16 @@ class ServerConfig(Settings):
         if not _ROOT_PATH.match(value):
             raise ValueError(f"must be a path such as '/bot' (no query, no spaces), got {value!r}")
         return value
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        return None if value is None else database_url(value)
+
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, value: str | None) -> str | None:
+        return None if value is None else storage_url(value)
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -24,7 +24,7 @@ from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.store.digests import sha256_hex
 from chatserve.store.files import FileStore, new_id
-from chatserve.store.flags import DATABASE, Flag, FlagStore
+from chatserve.store.flags import DATABASE, Flag, Flags
 
 
 class FlagRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -148,7 +148,7 @@ def _anonymized(owner: str | None) -> str | None:
 
 
 def _keep_files(
-    store: FlagStore,
+    store: Flags,
     files: FileStore,
     owner: str | None,
     conversation: list[dict[str, Any]],

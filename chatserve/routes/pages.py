@@ -1,20 +1,33 @@
 """The page and what it loads: `/` (the web UI with the bot's CSP), `/assets/*`, `/api/config`
-(the public config it renders from) and `/healthz`. Every body is built once per load and
-answered with its ETag (304 when the browser has it) and gzipped when the browser takes it."""
+(the public config it renders from); and the probes, `/healthz` and `/readyz`. Every body is
+built once per load and answered with its ETag (304 when the browser has it) and gzipped when
+the browser takes it."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from chatserve.security.clients import client_id, new_client_cookie
 from chatserve.services import Services
 from chatserve.ui.bundle import Asset
+
+
+@dataclass
+class Readiness:
+    status: str
+    """`ready`, or `not ready`."""
+
+    reasons: list[str]
+    """Why not, for people."""
 
 
 @get("/", include_in_schema=False)
@@ -51,7 +64,24 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-PAGES = [index, asset, public_config, healthz]
+@get(
+    "/readyz",
+    summary="Readiness",
+    description="200 once the database and bucket answer and the eager example answers exist "
+    "(after a reload too); 503 with the reasons otherwise, so a balancer sends chats elsewhere.",
+    responses={503: ResponseSpec(Readiness, description="Not ready: `reasons` says why")},
+)
+async def readyz(services: NamedDependency[Services]) -> Response[Readiness]:
+    reasons = []
+    examples = services.served.examples
+    if examples is not None and not examples.ready:
+        reasons.append("The answers to the examples are being computed.")
+    reasons += await asyncio.to_thread(services.backends.unanswered)
+    status = 503 if reasons else 200
+    return Response(Readiness("not ready" if reasons else "ready", reasons), status_code=status)
+
+
+PAGES = [index, asset, public_config, healthz, readyz]
 
 
 def _send(

@@ -26,14 +26,16 @@ from litestar.response import Redirect
 
 from chatserve.config.server import AuthConfig, User
 from chatserve.security.passwords import COST, UpgradedHashes, check_password, needs_rehash
-from chatserve.security.sessions import Sessions, SessionStore, session_key
+from chatserve.security.sessions import EndedSessions, Sessions, SessionStore, session_key
 from chatserve.security.throttle import Throttle
 from chatserve.store.digests import sha256_hex
+from chatserve.store.shared.postgres import Postgres
+from chatserve.store.shared.security import PostgresSessionStore, PostgresThrottle
 
 logger = logging.getLogger("chatserve")
 
 SESSION_COOKIE = "chatserve_session"
-OPEN_PATHS = frozenset({"/healthz", "/login", "/logout"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout"})
 """Routes anyone may reach: liveness, and the login page (which needs no assets of its own)."""
 
 ATTEMPTS = {"user": 5, "address": 10}
@@ -48,13 +50,26 @@ class Auth:
     """Checks sessions, passwords and tokens against `server.auth`; state that must outlive
     the process (the signing key, ended sessions, upgraded hashes) is kept in `data_dir`."""
 
-    def __init__(self, config: AuthConfig, data_dir: Path) -> None:
+    def __init__(
+        self,
+        config: AuthConfig,
+        data_dir: Path,
+        secret: str | None = None,
+        database: Postgres | None = None,
+    ) -> None:
         self.config = config
         self.users = {user.username: user for user in config.users}
-        store = SessionStore(data_dir / "sessions")
-        self.sessions = Sessions(session_key(data_dir), self.users, config.session_max_age, store)
+        key = session_key(data_dir, secret)
+        if database is None:
+            store: EndedSessions = SessionStore(data_dir / "sessions")
+            self.throttle: Throttle | PostgresThrottle = Throttle(ATTEMPTS)
+        else:  # replicas: a sign-out or a guess on one counts on all
+            store, self.throttle = (
+                PostgresSessionStore(database),
+                PostgresThrottle(database, ATTEMPTS),
+            )
+        self.sessions = Sessions(key, self.users, config.session_max_age, store)
         self.upgrades = UpgradedHashes(data_dir / "passwords")
-        self.throttle = Throttle(ATTEMPTS)
         self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
     async def sign_in(

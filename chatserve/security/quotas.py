@@ -83,9 +83,10 @@ class Quotas:
         if wait:
             raise _too_many("ratings", self.config.flags_per_minute, "ratings", wait)
 
-    def room(self, request: Request[Any, Any, Any], folder: Path) -> None:
+    def room(self, request: Request[Any, Any, Any], folder: Path | None) -> None:
         """Refuse to write into `folder` if the client or everyone has written all an hour
-        allows, or if the disk has less free space than the floor."""
+        allows, or if the disk has less free space than the floor (None: not on this
+        machine's disk; a bucket)."""
         wait = self._client_bytes.wait(client_key(request))
         if wait:
             limit = self.config.client_bytes_per_hour
@@ -104,7 +105,7 @@ class Quotas:
                 "and that is used up.",
                 wait,
             )
-        if free_space(folder) < self.config.min_free_disk:
+        if folder is not None and free_space(folder) < self.config.min_free_disk:
             raise HTTPException(
                 status_code=507,
                 detail="The server is low on disk space: it stores no uploads or ratings "

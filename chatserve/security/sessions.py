@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from chatserve.config.server import User
 from chatserve.store.digests import sha256_hex
@@ -36,6 +37,19 @@ class Session:
     expiry: int
 
 
+class EndedSessions(Protocol):
+    """Which sessions have ended: `SessionStore` on one machine, a table for replicas
+    (`chatserve.store.shared.security`)."""
+
+    def generation(self, username: str) -> str: ...
+
+    def new_generation(self, username: str) -> None: ...
+
+    def revoke(self, session_id: str, expiry: int) -> None: ...
+
+    def is_revoked(self, session_id: str, expiry: int) -> bool: ...
+
+
 class SessionStore:
     """Which sessions have ended, as files under `folder` (`<data dir>/sessions/`), shared by
     every worker process and kept across restarts:
@@ -44,7 +58,6 @@ class SessionStore:
     - `generations/<sha256 of the user name>`: the user's generation; a new one ends every
       session made under the old one.
 
-    Its four methods are all the rest of chatserve asks of it, so a database can stand in.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -78,8 +91,11 @@ class SessionStore:
         return self.generations / sha256_hex(username)
 
 
-def session_key(data_dir: Path) -> bytes:
-    """The data dir's signing key, made on first use."""
+def session_key(data_dir: Path, secret: str | None = None) -> bytes:
+    """The key sessions are signed with: derived from `secret` (`server.auth.secret`, which
+    replicas share), else the data dir's own, made on first use."""
+    if secret:
+        return hashlib.sha256(b"chatserve sessions\0" + secret.encode()).digest()
     return create_file(data_dir / "session.key", secrets.token_bytes(32))
 
 
@@ -88,7 +104,7 @@ class Sessions:
     seconds; `store` keeps which have ended."""
 
     def __init__(
-        self, key: bytes, users: Mapping[str, User], max_age: int, store: SessionStore
+        self, key: bytes, users: Mapping[str, User], max_age: int, store: EndedSessions
     ) -> None:
         self.key = key
         self.users = users

@@ -103,6 +103,8 @@ class ExampleCache:
         self.mode = bot.config.cache_mode
         self.streamed = bot.kind in (GENERATOR, ASYNC_GENERATOR)
         self.examples = list(_examples(bot))
+        self.ready = self.mode != "eager"
+        """Whether the answers eager mode computes at start (and after a reload) are done."""
         self._by_call = {_call_key(e.message, e.inputs): e for e in self.examples}
 
     def keys(self) -> set[str]:
@@ -164,6 +166,7 @@ async def compute(cache: ExampleCache, executor: Executor) -> None:
     with (cache.folder / LOCK).open("w") as lock:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         missing = [example for example in cache.examples if cache.answer(example) is None]
+        cache.ready = not missing
         if not missing:
             return
         with _progress(len(missing)) as advance:
@@ -177,6 +180,7 @@ async def compute(cache: ExampleCache, executor: Executor) -> None:
                 except Exception:
                     logger.exception("Example %d was not cached", example.index + 1)
                 advance(example.label)
+        cache.ready = True  # failed ones included: they are computed when clicked
 
 
 async def _run(cache: ExampleCache, example: Example, executor: Executor) -> tuple[Any, Any]:

@@ -1,28 +1,29 @@
-"""The flag store: every rating users give, in SQLite in `flagging_dir`, never rewritten.
+"""The flag store: every rating users give, never rewritten; in SQLite in `flagging_dir`
+here, in PostgreSQL for replicas (`chatserve.store.shared.flags`), the same table in both.
 
 One row per click, undoing included (`option` null). Each row carries a client-made `id`, so a
 request sent twice is stored once. The rated reply is kept once, as the conversation's end from
 `message_index` on (stores made before also kept it in a column of its own; they still work).
 The database runs in WAL mode with full syncs: several worker processes may write at once, and
-a killed server leaves every committed row intact.
-Files the flagged conversation shows are copied beside the database, named by their SHA-256,
-so the flags stay complete after `delete_cache` removes the originals.
+a killed server leaves every committed row intact. Its schema has a version (`user_version`),
+and a store of any earlier version is migrated when it is opened.
+Files the flagged conversation shows are copied beside the database (or into the bucket),
+named by their SHA-256, so the flags stay complete after `delete_cache` removes the originals.
 """
 
 from __future__ import annotations
 
 import fcntl
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from chatserve.store.blobs import Blobs, Folder
 from chatserve.store.digests import file_sha256
 
 if TYPE_CHECKING:
@@ -32,22 +33,25 @@ DATABASE = "flags.sqlite3"
 OPENING = ".flags.lock"
 FILES = "files"
 
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS flags (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    time TEXT NOT NULL,
-    option TEXT,
-    message_index INTEGER NOT NULL,
-    conversation TEXT NOT NULL,
-    inputs TEXT NOT NULL,
-    config_hash TEXT NOT NULL,
-    client TEXT,
-    files TEXT NOT NULL,
-    user TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS flags_time ON flags (time)",
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1
+        """CREATE TABLE flags (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        time TEXT NOT NULL,
+        option TEXT,
+        message_index INTEGER NOT NULL,
+        conversation TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        config_hash TEXT NOT NULL,
+        client TEXT,
+        files TEXT NOT NULL
+        )""",
+        "CREATE INDEX flags_time ON flags (time)",
+    ),
+    ("ALTER TABLE flags ADD COLUMN user TEXT",),  # 2: who was signed in
 )
+"""The SQLite schema, one step per version: step N brings a store at version N - 1 to N."""
 
 COLUMNS = (
     "id",
@@ -105,13 +109,66 @@ class Flag:
         fields = {name: getattr(self, name) for name in FIELDS}
         return {"id": self.id, "time": self.time, "action": action, **fields}
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Flag:
+        """A flag from the values of `COLUMNS`, as stored."""
+        values = {
+            name: msgspec.json.decode(value) if name in JSON_COLUMNS else value
+            for name, value in zip(COLUMNS, row, strict=True)
+        }
+        return cls(**values)
 
-class FlagStore:
-    """The database of one flagging dir; safe to share between threads."""
+
+class Flags(Protocol):
+    """A flag store; safe to share between threads."""
+
+    folder: Path | None
+    """The folder on this machine its files are copied to; None when they go to a bucket."""
+
+    where: str
+    """Where it is, for people: a path, or the database's host and name."""
+
+    files: Blobs
+    """Where the files kept with flags are."""
+
+    def add(self, flag: Flag) -> bool:
+        """Store `flag`; False when a flag with its id is already stored."""
+
+    def keep_file(
+        self, source: Path, name: str, copied: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Copy a file into the store (once per content); its description for the flag.
+        `copied` (a quota) is told the size of each copy made."""
+
+    def flags(self, since: str | None = None) -> Iterator[Flag]:
+        """Every stored flag in the order stored; `since` is an ISO 8601 UTC time."""
+
+    def close(self) -> None: ...
+
+
+class KeptFiles:
+    """`Flags.keep_file` for a store that keeps its files in `files`."""
+
+    files: Blobs
+
+    def keep_file(
+        self, source: Path, name: str, copied: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        digest, size = file_sha256(source), source.stat().st_size
+        key = f"{FILES}/{digest}/{name}"
+        if self.files.put(key, source) and copied is not None:
+            copied(size)
+        return {"name": name, "path": key, "sha256": digest, "size": size}
+
+
+class FlagStore(KeptFiles):
+    """The SQLite database of one flagging dir."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / DATABASE
+        self.where = str(self.path)
+        self.files = Folder(folder)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._legacy_message = False
@@ -125,27 +182,6 @@ class FlagStore:
                 cursor = connection.execute(_insert(self._legacy_message), flag.row())
             return cursor.rowcount == 1
 
-    def keep_file(
-        self, source: Path, name: str, copied: Callable[[int], None] | None = None
-    ) -> dict[str, Any]:
-        """Copy a file into the store (once per content); its description for the flag.
-        `copied` (a quota) is told the size of each copy made."""
-        digest = file_sha256(source)
-        kept = self.folder / FILES / digest / name
-        if not kept.exists():
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            partial = kept.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.part")
-            shutil.copyfile(source, partial)
-            os.replace(partial, kept)  # never a half-written file under the final name
-            if copied is not None:
-                copied(kept.stat().st_size)
-        return {
-            "name": name,
-            "path": kept.relative_to(self.folder).as_posix(),
-            "sha256": digest,
-            "size": kept.stat().st_size,
-        }
-
     def flags(self, since: str | None = None) -> Iterator[Flag]:
         """Every stored flag in the order stored; `since` is an ISO 8601 UTC time."""
         if not self.path.exists():
@@ -155,11 +191,7 @@ class FlagStore:
         with self._lock:
             rows = self._connect().execute(query, (since,) if since else ()).fetchall()
         for row in rows:
-            values = {
-                name: msgspec.json.decode(value) if name in JSON_COLUMNS else value
-                for name, value in zip(COLUMNS, row, strict=True)
-            }
-            yield Flag(**values)
+            yield Flag.from_row(row)
 
     def close(self) -> None:
         with self._lock:
@@ -182,14 +214,37 @@ class FlagStore:
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA synchronous = FULL")
                 with _transaction(connection):
-                    for statement in _SCHEMA:
-                        connection.execute(statement)
-                    columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
-                    if "user" not in columns:  # a store made before sign-ins existed
-                        connection.execute("ALTER TABLE flags ADD COLUMN user TEXT")
+                    _migrate(connection)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
             self._connection = connection
             self._legacy_message = "message" in columns
         return self._connection
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring the store's schema to the last of `MIGRATIONS`."""
+    version = _version(connection)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the flag store's schema is version {version}, newer than this release of "
+            f"chatserve knows ({len(MIGRATIONS)}): upgrade chatserve"
+        )
+    for statements in MIGRATIONS[version:]:
+        for statement in statements:
+            connection.execute(statement)
+    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    """The schema's version; for a store made before versions were kept, read off its
+    columns."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version:
+        return int(version)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
+    if not columns:
+        return 0
+    return 2 if "user" in columns else 1
 
 
 def _insert(legacy_message: bool) -> str:
@@ -215,13 +270,17 @@ def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
 
 
 class FlagStores:
-    """The store of each flagging dir in use, opened on first use (a reload may move it)."""
+    """The store of each flagging dir in use, opened on first use (a reload may move it);
+    or, for replicas, the one shared store whatever the flagging dir."""
 
-    def __init__(self) -> None:
-        self._stores: dict[Path, FlagStore] = {}
+    def __init__(self, shared: Flags | None = None) -> None:
+        self._stores: dict[Path, Flags] = {}
+        self._shared = shared
         self._lock = threading.Lock()
 
-    def get(self, folder: Path) -> FlagStore:
+    def get(self, folder: Path) -> Flags:
+        if self._shared is not None:
+            return self._shared
         with self._lock:
             if folder not in self._stores:
                 self._stores[folder] = FlagStore(folder)
@@ -229,5 +288,5 @@ class FlagStores:
 
     def close(self) -> None:
         with self._lock:
-            for store in self._stores.values():
+            for store in [*self._stores.values(), *filter(None, [self._shared])]:
                 store.close()

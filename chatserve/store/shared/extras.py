@@ -1,0 +1,24 @@
+"""The optional clients shared state needs, imported only when a config asks for them."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+EXTRAS = {"psycopg": "postgres", "psycopg_pool": "postgres", "obstore": "s3"}
+"""Which of chatserve's extras installs each client."""
+
+
+class MissingExtra(ImportError):
+    """A config needs a client that is not installed; the message says how to install it."""
+
+
+def client(module: str) -> ModuleType:
+    """Import `module`, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = EXTRAS[module]
+        raise MissingExtra(
+            f"needs the {module} package, which is not installed: pip install 'chatserve[{extra}]'"
+        ) from None
