@@ -59,9 +59,15 @@ def create_app(
     escape_log_lines()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
     server = bot.config.server
-    files = FileStore(bot.data_dir(), bot.allowed_paths(), server.quotas.min_free_disk)
-    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     shared = backends(bot.config, bot.data_dir())
+    files = FileStore(
+        bot.data_dir(),
+        bot.allowed_paths(),
+        server.quotas.min_free_disk,
+        records=shared.file_records(),
+        bucket=shared.bucket,
+    )
+    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
     flag_stores = FlagStores(shared.flags(flagging_dir(bot.config, bot.folder)))
     services = Services(holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores)
     app = LoggedLitestar(

@@ -62,6 +62,45 @@ def test_replicas_share_sessions_sign_outs_and_flags(
     assert "PostgreSQL database" in exported.stderr
 
 
+FILES_PY = """
+import pathlib
+import tempfile
+
+
+def read(message, history):
+    text = pathlib.Path(message["files"][0]).read_text() if message["files"] else ""
+    made = pathlib.Path(tempfile.mkdtemp()) / "shout.txt"
+    made.write_text(text.upper())
+    return [f"read {text!r}", {"path": str(made)}]
+"""
+
+
+def test_a_file_uploaded_to_one_replica_is_read_and_served_by_another(
+    write_config, live_server, postgres_url: str, s3_url: str
+) -> None:
+    config = (
+        "fn: bot.py:read\nmultimodal: true\nserver: {{data_dir: {}, database: {}, storage: {}}}\n"
+    )
+    one = live_server(
+        write_config(config.format("one", postgres_url, s3_url), "one.yaml", FILES_PY)
+    )
+    two = live_server(
+        write_config(config.format("two", postgres_url, s3_url), "two.yaml", FILES_PY)
+    )
+    cookie = {"chatserve_client": "c" * 22}
+    with httpx.Client(cookies=cookie) as http:
+        upload = http.post(f"{one.url}/api/upload", files={"files": ("note.txt", b"psst")})
+        file_id = upload.json()["files"][0]["id"]
+        message = {"text": "", "files": [file_id]}
+        answer = http.post(f"{two.url}/api/chat", json={"message": message}).json()
+        assert answer["messages"][0]["content"] == "read 'psst'"
+        assert http.get(f"{two.url}/api/files/{file_id}").content == b"psst"
+        made = answer["messages"][1]["content"]["file"]["id"]  # made on two
+        assert http.get(f"{one.url}/api/files/{made}").content == b"PSST"
+        other = httpx.get(f"{one.url}/api/files/{made}", cookies={"chatserve_client": "d" * 22})
+        assert other.status_code == 404  # another client's, on every replica
+
+
 def test_serve_refuses_a_database_it_cannot_reach(write_config, run_chatserve, s3_url) -> None:
     unreachable = f"postgresql://chat:hunter2-secret@127.0.0.1:{free_port()}/chat"
     config = replica_config(write_config, "one", unreachable, s3_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -21,15 +21,11 @@ from litestar.response import Stream
 
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
-from chatserve.bot.replies import Message, changes, grown_text
+from chatserve.bot.replies import Message, changes, file_refs, grown_text
 from chatserve.config.models import Config
 from chatserve.http.openapi import ChatOperation, errors
 from chatserve.http.sse import STREAM_HEADERS, sse
-from chatserve.http.wire import (
-    ChatRequest,
-    ChatResponse,
-    check_limits,
-)
+from chatserve.http.wire import ChatRequest, ChatResponse, MultimodalMessage, check_limits
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.store.examples import Answer, Example, ExampleCache
@@ -107,6 +103,7 @@ async def _chat(
     text = data.message if isinstance(data.message, str) else data.message.text
     check_limits(data.history, data.inputs, text)
     history = [msgspec.to_builtins(message) for message in data.history]
+    await services.files.prefetch(_file_ids(data.message, history), owner)
     try:
         args = arguments(bot, services.files, owner, data.message, history, data.inputs)
     except Refused as exc:
@@ -130,6 +127,13 @@ async def _chat(
     response = await _answer(turn, keep)
     response.headers.update(headers)
     return response
+
+
+def _file_ids(message: str | MultimodalMessage, history: list[Any]) -> Iterator[Any]:
+    """The ids of the files a turn names: its message's and its history's."""
+    if not isinstance(message, str):
+        yield from message.files
+    yield from (ref["id"] for ref in file_refs(history))
 
 
 def _cached(answer: Answer, stream: bool) -> Response[Any]:

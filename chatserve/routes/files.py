@@ -155,7 +155,9 @@ async def _upload(
 async def serve_file(
     request: Request[Any, Any, State], file_id: FromPath[str], services: NamedDependency[Services]
 ) -> File:
-    found = services.files.get(file_id, owner_of(request))
+    owner = owner_of(request)
+    await services.files.prefetch([file_id], owner)
+    found = services.files.get(file_id, owner)
     if found is None:
         raise NotFoundException("No such file.")
     headers = {

@@ -18,6 +18,9 @@ class Blobs(Protocol):
     def local(self, key: str) -> Path | None:
         """A path on this machine holding the blob `key`; None when there is no such blob."""
 
+    def delete(self, key: str) -> None:
+        """Remove the blob `key`, if there is one."""
+
 
 class Folder:
     """Blobs as files under `root`: the key is the path below it."""
@@ -43,3 +46,6 @@ class Folder:
     def local(self, key: str) -> Path | None:
         path = self.root / key
         return path if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)

@@ -8,26 +8,30 @@ holding the id may read (examples, cookieless API clients). A file's type is nev
 comes from `chatserve.store.mediatypes` by the file's name.
 
 Records are kept in memory and in `<data dir>/registry/<id>.json`, so every worker process of
-one server (and the next run of it) knows every id.
+one server (and the next run of it) knows every id; for replicas, in PostgreSQL
+(`chatserve.store.shared.files`), with each file written to the bucket too and fetched from it
+into the data dir by a replica that needs it (the data dir is then that replica's cache).
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from litestar.datastructures import UploadFile
 
 from chatserve.errors import Error
+from chatserve.store.blobs import Blobs
 from chatserve.store.mediatypes import INLINE_TYPES, media_type
 
 CHUNK = 1024 * 1024
@@ -84,6 +88,38 @@ class StoredFile:
         }
 
 
+class FileRecords(Protocol):
+    """Where the records of files are kept."""
+
+    def put(self, stored: StoredFile) -> None: ...
+
+    def read(self, file_id: str) -> StoredFile | None:
+        """The record of a well-formed id; None if there is none."""
+
+    def delete(self, file_id: str) -> None: ...
+
+
+class Registry:
+    """Records as `<data dir>/registry/<id>.json`, which every worker process reads."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / "registry"
+
+    def put(self, stored: StoredFile) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"{stored.id}.json").write_bytes(msgspec.json.encode(stored, enc_hook=str))
+
+    def read(self, file_id: str) -> StoredFile | None:
+        try:
+            data = (self.folder / f"{file_id}.json").read_bytes()
+        except OSError:
+            return None
+        return msgspec.json.decode(data, type=StoredFile, dec_hook=_path)
+
+    def delete(self, file_id: str) -> None:
+        (self.folder / f"{file_id}.json").unlink(missing_ok=True)
+
+
 class UploadRefused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -94,25 +130,64 @@ class UploadRefused(Exception):
 class FileStore:
     """The registry of every file this server hands out, by id."""
 
-    def __init__(self, data_dir: Path, allowed_paths: list[Path], min_free_disk: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        allowed_paths: list[Path],
+        min_free_disk: int = 0,
+        *,
+        records: Callable[[Path], FileRecords] = Registry,
+        bucket: Blobs | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()  # so a stored path is its file's real path
         self.roots = [self.data_dir, Path(tempfile.gettempdir()), *allowed_paths]
         self.min_free_disk = min_free_disk
         """Below this much free space, files of replies are not kept (the reply says so)."""
+        self.records = records(self.data_dir)
+        self.bucket = bucket
+        """Replicas' shared copies of the files in the data dir, by their path in it."""
         self._files: dict[str, StoredFile] = {}
         self._ids: dict[tuple[Version, str | None], str] = {}
         self._copies: dict[Version, Path] = {}
 
     def get(self, file_id: str, owner: str | None) -> StoredFile | None:
         """The file with this id if it exists and `owner` may use it; None otherwise (unknown
-        ids alike)."""
+        ids alike). A file another replica wrote is fetched from the bucket first."""
         found = self._files.get(file_id) or self._read_record(file_id)
-        if found is not None and not _in_place(found.path):
+        if found is not None and not (_in_place(found.path) or self._fetched(found)):
             self._forget(found)  # deleted by `delete_cache` or by hand, or replaced by a link
             return None
         if found is None or (found.owner is not None and found.owner != owner):
             return None
         return found
+
+    async def prefetch(self, file_ids: Iterable[Any], owner: str | None) -> None:
+        """Fetch from the bucket, in a worker thread, the files of these ids that this replica
+        does not have yet, so that `get` will not wait on the network."""
+        if self.bucket is None:
+            return
+        missing = [i for i in file_ids if isinstance(i, str) and not self._here(i)]
+        if missing:
+            await asyncio.to_thread(lambda: [self.get(file_id, owner) for file_id in missing])
+
+    def _here(self, file_id: str) -> bool:
+        known = self._files.get(file_id)
+        return known is not None and known.path.is_file()
+
+    def _fetched(self, stored: StoredFile) -> bool:
+        """Whether the bucket had the file and it is now in place here."""
+        key = self._key(stored.path)
+        if self.bucket is None or key is None:
+            return False
+        return self.bucket.local(key) is not None and _in_place(stored.path)
+
+    def _key(self, path: Path) -> str | None:
+        """A file's key in the bucket: its path in the data dir (None: not in it)."""
+        return (
+            path.relative_to(self.data_dir).as_posix()
+            if path.is_relative_to(self.data_dir)
+            else None
+        )
 
     async def save_upload(
         self,
@@ -145,13 +220,18 @@ class FileStore:
                     if charge is not None:
                         charge(len(chunk))
                     out.write(chunk)
-            return self._add(StoredFile(file_id, path, name, size, owner), _version(path))
+            stored = StoredFile(file_id, path, name, size, owner)
+            # A thread: with replicas, the file is also written to the bucket.
+            return await asyncio.to_thread(self._add, stored, _version(path))
 
     def discard(self, uploads: list[StoredFile]) -> None:
         """Delete uploads again, with their folders and records (a request refused part-way)."""
         for stored in uploads:
             self._forget(stored)
-            (self.data_dir / "registry" / f"{stored.id}.json").unlink(missing_ok=True)
+            self.records.delete(stored.id)
+            key = self._key(stored.path)
+            if self.bucket is not None and key is not None:
+                self.bucket.delete(key)
             shutil.rmtree(stored.path.parent, ignore_errors=True)
 
     def register(self, path: str | Path, owner: str | None) -> StoredFile:
@@ -241,9 +321,10 @@ class FileStore:
         return self._add(stored, source)
 
     def _add(self, stored: StoredFile, source: Version) -> StoredFile:
-        record = self.data_dir / "registry" / f"{stored.id}.json"
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_bytes(msgspec.json.encode(stored, enc_hook=str))
+        key = self._key(stored.path)
+        if self.bucket is not None and key is not None:
+            self.bucket.put(key, stored.path)  # before the record: no id without its file
+        self.records.put(stored)
         self._files[stored.id] = stored
         self._ids[(source, stored.owner)] = stored.id
         return stored
@@ -261,12 +342,9 @@ class FileStore:
     def _read_record(self, file_id: str) -> StoredFile | None:
         if not _ID.match(file_id):
             return None  # never let an id become a path
-        try:
-            data = (self.data_dir / "registry" / f"{file_id}.json").read_bytes()
-        except OSError:
-            return None
-        stored = msgspec.json.decode(data, type=StoredFile, dec_hook=_path)
-        self._files[file_id] = stored
+        stored = self.records.read(file_id)
+        if stored is not None:
+            self._files[file_id] = stored
         return stored
 
 

@@ -12,13 +12,16 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from chatserve.config.models import Config
 from chatserve.errors import ConfigError, Problem
 from chatserve.store.blobs import Folder
+from chatserve.store.files import FileRecords, Registry
 from chatserve.store.flags import Flags
 from chatserve.store.shared.extras import MissingExtra
+from chatserve.store.shared.files import PostgresRecords
 from chatserve.store.shared.postgres import Postgres
 from chatserve.store.shared.s3 import Bucket
 
@@ -26,9 +29,6 @@ logger = logging.getLogger("chatserve")
 
 SECRET_VARIABLE = "CHATSERVE_SECRET"
 """The environment variable that may hold `server.auth.secret`."""
-
-CACHE = "cache"
-"""In the data dir: what this replica read from the bucket."""
 
 
 @dataclass
@@ -62,6 +62,12 @@ class Backends:
                 reasons.append(f"The {what} does not answer.")
         return reasons
 
+    def file_records(self) -> Callable[[Path], FileRecords]:
+        """How the records of files are kept: in the database, else in the data dir."""
+        if self.database is None:
+            return Registry
+        return partial(PostgresRecords, self.database)
+
     def flags(self, folder: Path) -> Flags | None:
         """The flag store replicas share, if the rows go to the database; files go to the
         bucket if there is one, else beside the local store in `folder`."""
@@ -87,7 +93,7 @@ def backends(config: Config, data_dir: Path) -> Backends:
         problems.append(config.source.problem(("server", "database"), str(exc)))
     try:
         if server.storage is not None:
-            made.bucket = Bucket(server.storage, data_dir / CACHE)
+            made.bucket = Bucket(server.storage, data_dir.resolve())  # its cache: the data dir
     except MissingExtra as exc:
         problems.append(config.source.problem(("server", "storage"), str(exc)))
     if server.database and server.auth and server.auth.users and not session_secret(config):

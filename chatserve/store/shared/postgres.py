@@ -57,6 +57,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX sign_in_attempts_key ON sign_in_attempts (kind, key, at)",
     ),
+    (  # 3: the records of files (`chatserve.store.shared.files`)
+        """CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        owner TEXT,
+        sandboxed_html BOOLEAN NOT NULL,
+        created DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX files_created ON files (created)",
+    ),
 )
 """The schema, one step per version: step N brings a database at version N - 1 to N."""
 

@@ -72,3 +72,6 @@ class Bucket:
         finally:
             draft.unlink(missing_ok=True)
         return cached
+
+    def delete(self, key: str) -> None:
+        self.obstore.delete(self.store, key)
