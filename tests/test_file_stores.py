@@ -79,3 +79,25 @@ def test_prefetch_brings_the_files_of_a_turn(open_replica: Opener) -> None:
     asyncio.run(two.prefetch([made.id, "not-an-id", 3], "ana"))
     found = two.get(made.id, "ana")
     assert found is not None and found.path.read_bytes() == b"attached"
+
+
+def test_one_replica_at_a_time_sweeps_the_shared_records_and_bucket(
+    shared_replica: Opener, postgres_url: str
+) -> None:
+    one, two = shared_replica("one"), shared_replica("two")
+    made = one.write(b"old", "old.txt", None)
+    kept = one.write(b"new", "new.txt", None)
+    other = Postgres(postgres_url)  # another replica, sweeping now
+    other.open()
+    try:
+        with other.leading("sweep") as leader:
+            assert leader is not None
+            assert two.expire(age=-1) == 0  # it leaves the work to the leader
+    finally:
+        other.close()
+    assert two.expire(age=3600) == 0  # nothing is that old
+    assert two.expire(age=-1) == 2
+    fresh = shared_replica("three")  # a replica that never saw them
+    assert fresh.get(made.id, None) is None and fresh.get(kept.id, None) is None
+    key = made.path.relative_to(one.data_dir).as_posix()
+    assert fresh.bucket is not None and fresh.bucket.local(key) is None  # gone from the bucket

@@ -22,6 +22,7 @@ POSITIVE, NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
 OPERATIONS = {
     "GET /api/config": (5, [POSITIVE]),
     "GET /healthz": (5, [POSITIVE]),
+    "GET /readyz": (5, [POSITIVE]),
     "POST /api/chat": (80, [POSITIVE, NEGATIVE]),
     "POST /api/upload": (40, [POSITIVE, NEGATIVE]),
     "GET /api/files/{file_id}": (40, [POSITIVE]),

@@ -2,7 +2,8 @@
 
 Only `uploads/<id>`, `files/<id>`, `examples/<key>` and `registry/<id>.json` in the data dir are
 ever deleted; the flag store and everything else stay. Symlinks are removed, never followed,
-so nothing outside the data dir can be deleted.
+so nothing outside the data dir can be deleted. With replicas, one of them at a time also
+deletes the old records in the database and the files in the bucket they name.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from litestar import Litestar
 from chatserve.bot.load import flagging_dir
 from chatserve.holder import BotHolder
 from chatserve.store.examples import LOCK
+from chatserve.store.files import FileStore
 from chatserve.tasks import running
 
 logger = logging.getLogger("chatserve")
@@ -104,7 +106,7 @@ async def _sweep_now(holder: BotHolder, executor: Executor, keep: Set[str], age:
     bot = holder.current.bot
     data_dir = holder.files.data_dir  # where this server keeps files, even if a reload moved it
     spared = flagging_dir(bot.config, bot.folder)
-    job = partial(sweep, data_dir, age, keep=keep, spared=spared)
+    job = partial(_sweep_all, holder.files, age, keep=keep, spared=spared)
     shown = _shown(data_dir, bot.folder)
     try:
         deleted = await asyncio.get_running_loop().run_in_executor(executor, job)
@@ -113,6 +115,11 @@ async def _sweep_now(holder: BotHolder, executor: Executor, keep: Set[str], age:
     else:
         if deleted:
             logger.info("Deleted %d old file(s) from %s", deleted, shown)
+
+
+def _sweep_all(files: FileStore, age: float, *, keep: Set[str], spared: Path) -> int:
+    """This data dir's sweep, and (with replicas) the shared records' and bucket's."""
+    return sweep(files.data_dir, age, keep=keep, spared=spared) + files.expire(age)
 
 
 def _listing(folder: Path) -> list[Path]:

@@ -98,6 +98,10 @@ class FileRecords(Protocol):
 
     def delete(self, file_id: str) -> None: ...
 
+    def expire(self, age: float) -> list[str]:
+        """Delete the records made over `age` seconds ago, if the sweeps of the data dir do
+        not; the paths of their files."""
+
 
 class Registry:
     """Records as `<data dir>/registry/<id>.json`, which every worker process reads."""
@@ -118,6 +122,9 @@ class Registry:
 
     def delete(self, file_id: str) -> None:
         (self.folder / f"{file_id}.json").unlink(missing_ok=True)
+
+    def expire(self, age: float) -> list[str]:
+        return []  # `chatserve.store.cleanup` sweeps records with the files of the data dir
 
 
 class UploadRefused(Exception):
@@ -169,6 +176,15 @@ class FileStore:
         missing = [i for i in file_ids if isinstance(i, str) and not self._here(i)]
         if missing:
             await asyncio.to_thread(lambda: [self.get(file_id, owner) for file_id in missing])
+
+    def expire(self, age: float) -> int:
+        """With replicas: forget the files made over `age` seconds ago, records and bucket
+        copies (the data dirs' own copies go with their sweeps); how many."""
+        paths = self.records.expire(age)
+        for path in paths:
+            if self.bucket is not None and not Path(path).is_absolute():
+                self.bucket.delete(path)
+        return len(paths)
 
     def _here(self, file_id: str) -> bool:
         known = self._files.get(file_id)

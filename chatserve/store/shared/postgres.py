@@ -128,14 +128,14 @@ class Postgres:
             yield
 
     @contextmanager
-    def leading(self, name: str) -> Iterator[bool]:
-        """Whether this replica holds the lock `name` for the block: True for one replica at
-        a time, False at once for the others (they skip what the leader does)."""
+    def leading(self, name: str) -> Iterator[Connection[Any] | None]:
+        """A connection in a transaction holding the lock `name`, for one replica at a time;
+        None at once for the others (they skip what the leader does)."""
         with self.connection() as connection, connection.transaction():
             row = connection.execute(
                 "SELECT pg_try_advisory_xact_lock(%s)", (lock_key(name),)
             ).fetchone()
-            yield bool(row and row[0])
+            yield connection if row and row[0] else None
 
 
 def migrate(connection: Connection[Any], steps: tuple[tuple[str, ...], ...]) -> int:
