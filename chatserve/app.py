@@ -67,7 +67,7 @@ def create_app(
         records=shared.file_records(),
         bucket=shared.bucket,
     )
-    holder = BotHolder(bot, webui or WebUI(), files, live=reload)
+    holder = BotHolder(bot, webui or WebUI(), files, live=reload, database=shared.database)
     flag_stores = FlagStores(shared.flags(flagging_dir(bot.config, bot.folder)))
     services = Services(holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores)
     app = LoggedLitestar(

@@ -14,6 +14,7 @@ from chatserve.config.models import Config
 from chatserve.errors import Problem
 from chatserve.served import Served, build
 from chatserve.store.files import FileStore
+from chatserve.store.shared.postgres import Postgres
 from chatserve.ui.bundle import WebUI
 
 logger = logging.getLogger("chatserve")
@@ -40,7 +41,15 @@ class BotHolder:
     with. `changed` is set (and replaced) whenever `current` or `problems` change.
     """
 
-    def __init__(self, bot: Bot, webui: WebUI, files: FileStore, *, live: bool = False) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        webui: WebUI,
+        files: FileStore,
+        *,
+        live: bool = False,
+        database: Postgres | None = None,
+    ) -> None:
         self.startup = bot.config
         """The config the app was built from: its routes and `server:` settings stay until a
         restart."""
@@ -48,6 +57,7 @@ class BotHolder:
         self.files = files
         self.live = live
         """Whether a watcher reloads the config (and `/api/events` reports it)."""
+        self.database = database
         self.line = Line(slots(bot, self.startup.server.worker_threads))
         self.problems: list[Problem] = []
         self.closing = False
@@ -79,5 +89,11 @@ class BotHolder:
 
     def _serve(self, bot: Bot, revision: int) -> Served:
         return build(
-            bot, revision, webui=self.webui, files=self.files, startup=self.startup, live=self.live
+            bot,
+            revision,
+            webui=self.webui,
+            files=self.files,
+            startup=self.startup,
+            live=self.live,
+            database=self.database,
         )

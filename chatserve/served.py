@@ -12,6 +12,7 @@ from chatserve.bot.load import Bot
 from chatserve.config.models import Config
 from chatserve.store.examples import ExampleCache, example_cache
 from chatserve.store.files import FileStore
+from chatserve.store.shared.postgres import Postgres
 from chatserve.ui.bundle import Asset, WebUI
 from chatserve.ui.customize import customize
 from chatserve.ui.public import public_config
@@ -31,11 +32,18 @@ class Served:
 
 
 def build(
-    bot: Bot, revision: int, *, webui: WebUI, files: FileStore, startup: Config, live: bool
+    bot: Bot,
+    revision: int,
+    *,
+    webui: WebUI,
+    files: FileStore,
+    startup: Config,
+    live: bool,
+    database: Postgres | None = None,
 ) -> Served:
     """What to serve for `bot`, the config's `revision`th load. `startup` is the config the app
     was built from (its routes and sign-in stay until a restart); `live`, whether the page
-    follows reloads."""
+    follows reloads; `database`, the one replicas share, if any."""
     custom = customize(bot, revision)
     config = public_config(bot, files, custom.css)
     config["revision"] = revision
@@ -44,5 +52,5 @@ def build(
     config["api"]["events"] = "api/events" if live else None
     js = Asset.of(custom.js, "text/javascript") if custom.js else None
     page = webui.page(config, custom.head)
-    examples = example_cache(bot, files)
+    examples = example_cache(bot, files, database)
     return Served(bot, revision, page, msgspec.json.encode(config), custom.csp, js, examples)

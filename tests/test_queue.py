@@ -84,6 +84,10 @@ def test_full_line_answers_503(client, monkeypatch) -> None:
     response = http.post("/api/chat", json={"message": "x"})
     assert response.status_code == 503
     assert response.json()["error"]["message"].startswith("The server is busy")
+    assert response.headers["retry-after"] == "1"  # a balancer may try another replica
+    completion = {"model": "bot", "messages": [{"role": "user", "content": "x"}]}
+    openai = http.post("/v1/chat/completions", json=completion)
+    assert (openai.status_code, openai.headers["retry-after"]) == (503, "1")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -176,3 +177,42 @@ def test_ready_while_the_database_and_bucket_answer(
         "The bucket does not answer.",
     ]
     assert "does not answer" in server.output()  # the why is in the log
+
+
+COUNTING_PY = """
+import pathlib
+import time
+
+CALLS = pathlib.Path(__file__).with_name("calls.txt")
+
+
+def answer(message, history):
+    with CALLS.open("a") as calls:
+        calls.write(f"{message}\\n")
+    time.sleep(0.2)  # long enough for replicas starting together to overlap
+    return {"text": f"answer to {message}", "files": [str(CALLS.with_name("chart.txt"))]}
+"""
+
+
+def test_replicas_starting_together_compute_each_example_answer_once(
+    write_config, live_server, postgres_url: str, s3_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "chart.txt").write_text("a chart")
+    config = (
+        "fn: bot.py:answer\ncache_examples: true\nexamples: [hello, bye]\n"
+        "server: {{data_dir: {}, database: {}, storage: {}, allowed_paths: [.]}}\n"
+    )
+    configs = [
+        write_config(config.format(name, postgres_url, s3_url), f"{name}.yaml", COUNTING_PY)
+        for name in ("one", "two", "three")
+    ]
+    with ThreadPoolExecutor(3) as pool:
+        replicas = list(pool.map(live_server, configs))
+    assert sorted((tmp_path / "calls.txt").read_text().split()) == ["bye", "hello"]
+    for replica in replicas:
+        answer = httpx.post(f"{replica.url}/api/chat", json={"message": "bye"}, timeout=10)
+        assert answer.headers["chatserve-cache"] == "hit"
+        text, chart = answer.json()["messages"][1]["content"], answer.json()["messages"][0]
+        assert text == "answer to bye"
+        file_url = f"{replica.url}/{chart['content']['file']['url']}"
+        assert httpx.get(file_url).content == b"a chart"

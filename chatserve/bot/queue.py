@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 MAX_WAITING_PER_SLOT = 50
 """A line longer than this many waiters per running slot is refused with 503, not joined."""
@@ -12,6 +13,9 @@ MAX_WAITING_PER_SLOT = 50
 
 class QueueFull(Exception):
     """Too many chats are waiting already."""
+
+    headers: ClassVar[dict[str, str]] = {"Retry-After": "1"}
+    """With the 503: a balancer may send the chat to another replica, a client try again."""
 
 
 class Ticket:

@@ -213,15 +213,15 @@ class ServerConfig(Settings):
     database: str | None = None
     """Where replicas share what they write: a `postgresql://user:${DB_PASSWORD}@host:5432/db`
     URL (needs `pip install 'chatserve[postgres]'`). Flags, the records of files, ended sessions
-    and failed sign-ins live there, so every replica sees them. Null: SQLite and files in the
-    data dir."""
+    and failed sign-ins live there, so every replica sees them, and replicas take turns
+    computing example answers. Null: SQLite and files in the data dir."""
 
     storage: str | None = None
     """Where replicas keep the files they share: `s3://bucket/prefix` (needs `pip install
     'chatserve[s3]'`), with credentials, region and endpoint from the standard AWS variables
-    (`AWS_ENDPOINT_URL` for MinIO, R2 or Ceph). Uploads, the bot's files and the files kept
-    with flags go there; each replica's data dir keeps copies of those it used. Null: the data
-    dir."""
+    (`AWS_ENDPOINT_URL` for MinIO, R2 or Ceph). Uploads, the bot's files, cached example
+    answers and the files kept with flags go there; each replica's data dir keeps copies of
+    those it used. Null: the data dir."""
 
     @field_validator("max_upload_size")
     @classmethod

@@ -119,7 +119,7 @@ async def _chat(
     try:
         turn = queued(request, services, bot, args)
     except QueueFull as exc:
-        raise HTTPException(status_code=503, detail=str(exc)) from None
+        raise HTTPException(status_code=503, detail=str(exc), headers=exc.headers) from None
     headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
         events = _events(turn, keep)

@@ -68,8 +68,9 @@ class OpenAIError(HTTPException):
         message: str,
         kind: str = "invalid_request_error",
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(status_code=status, detail=message)
+        super().__init__(status_code=status, detail=message, headers=headers)
         self.kind = kind
         self.code = code
 
@@ -111,7 +112,7 @@ async def completions(
     try:
         turn = queued(request, services, bot, args)
     except QueueFull as exc:
-        raise OpenAIError(503, str(exc), kind="server_error") from None
+        raise OpenAIError(503, str(exc), kind="server_error", headers=exc.headers) from None
     answer = _Answer(bot, str(request.base_url).rstrip("/"))
     if data.stream:
         return Stream(answer.chunks(turn), media_type="text/event-stream", headers=STREAM_HEADERS)
@@ -228,7 +229,7 @@ def _openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     invalid request."""
     if isinstance(exc, OpenAIError):
         body = _error_body(exc.detail, exc.kind, exc.code)
-        return Response({"error": body}, status_code=exc.status_code)
+        return Response({"error": body}, status_code=exc.status_code, headers=exc.headers)
     error = client_error(request, exc)
     if error is None:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)

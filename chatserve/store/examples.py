@@ -1,7 +1,9 @@
 """`cache_examples`: each example's answer computed once and kept on disk.
 
 An answer lives in `<data dir>/examples/<key>/`: `answer.json` (the messages and outputs, as
-the chat endpoint sends them) and copies of the files they show. The key hashes the example
+the chat endpoint sends them) and copies of the files they show. With replicas, also in the
+bucket (`answer.json` written last, so it names files that are there), from which the other
+replicas fetch it; one replica at a time computes answers. The key hashes the example
 (its text, the content of its files, the inputs' values), the parts of the config that shape
 the answer and the source of the chat function's module, so editing any of them leads to a
 new key: the old answer is never shown again, and `delete_cache` may remove it.
@@ -40,6 +42,7 @@ from chatserve.turn import Arguments, Turn
 if TYPE_CHECKING:
     from chatserve.holder import BotHolder
     from chatserve.served import Served
+    from chatserve.store.shared.postgres import Postgres
 
 logger = logging.getLogger("chatserve")
 
@@ -96,9 +99,10 @@ class Example:
 class ExampleCache:
     """The cached answers of one loaded bot's examples."""
 
-    def __init__(self, bot: Bot, files: FileStore) -> None:
+    def __init__(self, bot: Bot, files: FileStore, database: Postgres | None = None) -> None:
         self.bot = bot
         self.files = files
+        self.database = database
         self.folder = files.data_dir / "examples"
         self.mode = bot.config.cache_mode
         self.streamed = bot.kind in (GENERATOR, ASYNC_GENERATOR)
@@ -121,6 +125,23 @@ class ExampleCache:
             example.answer = self._read(example)
         return example.answer
 
+    @asynccontextmanager
+    async def computing(self) -> AsyncIterator[None]:
+        """Held while answers are computed: by one worker process at a time (a lock file)
+        and, with replicas, by one replica at a time (an advisory lock)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / LOCK).open("w") as lock:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            if self.database is None:
+                yield
+                return
+            held = self.database.lock("examples")
+            await asyncio.to_thread(held.__enter__)
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(held.__exit__, None, None, None)
+
     def store(
         self, example: Example, owner: str | None, messages: list[Any], outputs: list[Any]
     ) -> None:
@@ -141,30 +162,53 @@ class ExampleCache:
             shutil.rmtree(partial, ignore_errors=True)
             if not final.exists():
                 raise
+        if self.files.bucket is not None:
+            kept = sorted(final.rglob("*"), key=lambda path: path.name == ANSWER)  # it last
+            for path in kept:
+                if path.is_file():
+                    self.files.bucket.put(self._key(path), path)
 
     def _read(self, example: Example) -> Answer | None:
         folder = self.folder / example.key
         try:
             body = msgspec.json.decode((folder / ANSWER).read_bytes())
         except (OSError, msgspec.DecodeError):
-            return None
-        if body.get("format") != FORMAT:
+            body = self._fetched(folder)
+        if body is None or body.get("format") != FORMAT:
             return None
         messages, outputs = _with_files_served(
             [body["messages"], body["outputs"]], self.files, folder
         )
         return Answer(messages, outputs, bool(body["streamed"]))
 
+    def _fetched(self, folder: Path) -> dict[str, Any] | None:
+        """An answer another replica stored, fetched from the bucket with its files; None if
+        there is none."""
+        bucket = self.files.bucket
+        answer = None if bucket is None else bucket.local(self._key(folder / ANSWER))
+        if bucket is None or answer is None:
+            return None
+        try:
+            body = msgspec.json.decode(answer.read_bytes())
+            for kept in _cached_files(body):
+                if bucket.local(self._key(folder / kept)) is None:
+                    raise OSError(f"the bucket has no {kept}")
+        except (OSError, msgspec.DecodeError):
+            answer.unlink(missing_ok=True)  # read again, whole, next time
+            return None
+        return body
+
+    def _key(self, path: Path) -> str:
+        return path.relative_to(self.files.data_dir).as_posix()
+
 
 async def compute(cache: ExampleCache, executor: Executor) -> None:
     """Compute every answer not cached yet (`cache_mode: eager`), showing progress.
 
-    Worker processes of one server take turns (a lock file), so each answer is computed once.
+    Worker processes (and replicas) take turns, so each answer is computed once.
     A failing example is logged and left to be computed when clicked.
     """
-    cache.folder.mkdir(parents=True, exist_ok=True)
-    with (cache.folder / LOCK).open("w") as lock:
-        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+    async with cache.computing():
         missing = [example for example in cache.examples if cache.answer(example) is None]
         cache.ready = not missing
         if not missing:
@@ -244,11 +288,13 @@ async def _compute_eager(served: Served, executor: Executor) -> None:
         await compute(served.examples, executor)
 
 
-def example_cache(bot: Bot, files: FileStore) -> ExampleCache | None:
+def example_cache(
+    bot: Bot, files: FileStore, database: Postgres | None = None
+) -> ExampleCache | None:
     """The bot's example cache, when `cache_examples` is on and there are examples."""
     if not bot.config.cache_examples or not bot.config.examples:
         return None
-    return ExampleCache(bot, files)
+    return ExampleCache(bot, files, database)
 
 
 def _examples(bot: Bot) -> Iterator[Example]:
@@ -308,6 +354,18 @@ def _with_files_copied(
         ref.clear()
         ref["cached"] = kept.relative_to(folder).as_posix()
     return messages, outputs
+
+
+def _cached_files(value: Any) -> Iterator[str]:
+    """The paths (in the answer's folder) of the files a stored answer shows."""
+    if isinstance(value, dict):
+        if set(value) == {"cached"}:
+            yield value["cached"]
+            return
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            yield from _cached_files(item)
 
 
 def _with_files_served(value: Any, files: FileStore, folder: Path) -> Any:
