@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import os
+import socket
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from chatserve.store.shared.backends import reach
 logger = logging.getLogger("chatserve")
 
 WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::"})
+
+FINAL_EVENTS = 2.0
+"""Seconds chats cut short at the end of `server.shutdown_grace` have to send their last events."""
 
 CONFIG_VARIABLE = "CHATSERVE_CONFIG"
 """How `--workers` processes learn which config to serve."""
@@ -70,7 +74,8 @@ def run(
         "proxy_headers": False,  # the app believes server.forwarded_allow_ips itself
         "loop": loop,
         "http": partial(http_protocol(http), head_timeout=server.read_timeout),
-        "timeout_graceful_shutdown": 5,
+        # Chats get `shutdown_grace` to end; then a moment to send their final events.
+        "timeout_graceful_shutdown": server.shutdown_grace + FINAL_EVENTS,
     }
     if workers > 1:
         os.environ[CONFIG_VARIABLE] = str(Path(config).resolve())
@@ -106,7 +111,8 @@ def lasting(app: Litestar) -> Litestar:
 
 
 class _Server(uvicorn.Server):
-    """Ends live-reload event streams at once on shutdown instead of waiting them out."""
+    """On shutdown, ends live-reload event streams at once instead of waiting them out, and
+    gives running chats `server.shutdown_grace` seconds before closing them."""
 
     def __init__(self, config: uvicorn.Config, app: Litestar) -> None:
         super().__init__(config)
@@ -116,6 +122,12 @@ class _Server(uvicorn.Server):
         with contextlib.suppress(RuntimeError):  # no loop yet: nothing is streaming
             asyncio.get_running_loop().call_soon_threadsafe(self.app.state.services.holder.close)
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        services = self.app.state.services
+        grace = services.holder.startup.server.shutdown_grace
+        asyncio.get_running_loop().call_later(grace, services.chats.cut_short)
+        await super().shutdown(sockets)
 
 
 class _HeadDeadline:

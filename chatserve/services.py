@@ -15,6 +15,7 @@ from chatserve.holder import BotHolder
 from chatserve.security.auth import Auth
 from chatserve.security.quotas import Quotas
 from chatserve.served import Served
+from chatserve.stopping import RunningChats
 from chatserve.store.files import FileStore
 from chatserve.store.flags import FlagStores
 from chatserve.store.shared.backends import Backends
@@ -29,6 +30,7 @@ class Services:
     quotas: Quotas
     backends: Backends
     flag_stores: FlagStores
+    chats: RunningChats = field(default_factory=RunningChats)
     executor: Executor = field(init=False)
 
     @property

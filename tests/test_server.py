@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from helpers import wait_until
+from helpers import parse_sse, wait_until
 
-from chatserve.server import YOUNG_OBJECTS
+from chatserve.server import FINAL_EVENTS, YOUNG_OBJECTS
+from chatserve.stopping import CUT_SHORT
 
 
 @pytest.mark.parametrize(
@@ -96,3 +100,60 @@ def test_the_served_app_is_out_of_the_collectors_sight(write_config) -> None:
     frozen, young = map(int, result.stdout.split())
     assert frozen > 10_000  # the modules, the app and the bot
     assert young == YOUNG_OBJECTS > 700
+
+
+COUNTING_PY = """
+import asyncio
+
+
+async def count(message, history):
+    text = ""
+    for number in range(int(message)):
+        await asyncio.sleep(0.1)
+        text += f"{number} "
+        yield text
+"""
+
+
+def test_stopping_lets_chats_end_then_cuts_the_rest_short(write_config, live_server) -> None:
+    config = write_config("fn: bot.py:count\nserver: {shutdown_grace: 1}\n", bot_py=COUNTING_PY)
+    server = live_server(config)
+    streams: dict[str, list[tuple[str, Any]]] = {}
+    started = threading.Barrier(3)
+
+    def chat(name: str, tokens: int) -> None:
+        body = {"message": str(tokens), "stream": True}
+        with httpx.stream("POST", f"{server.url}/api/chat", json=body, timeout=20) as response:
+            chunks = response.iter_text()
+            first = next(chunks)
+            started.wait()
+            streams[name] = parse_sse(first + "".join(chunks))
+
+    threads = [
+        threading.Thread(target=chat, args=("short", 5)),  # 0.5 s: within the grace
+        threading.Thread(target=chat, args=("long", 100)),  # 10 s: cut short at 1 s
+    ]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    stopped_at = time.monotonic()
+    server.process.terminate()
+    wait_until(lambda: not _answers(server.url), timeout=5)  # no new connections
+    for thread in threads:
+        thread.join(timeout=10)
+    # uvicorn ends by raising the signal it stopped for again, once everything is closed.
+    assert server.process.wait(timeout=10) in (0, -signal.SIGTERM)
+    assert time.monotonic() - stopped_at < 1 + FINAL_EVENTS + 1
+    short, long = streams["short"], streams["long"]
+    assert short[-1][1]["messages"][0]["content"] == "0 1 2 3 4 "  # it ended on its own
+    assert [name for name, _ in short].count("error") == 0
+    assert long[-2] == ("error", {"message": CUT_SHORT})
+    assert long[-1][0] == "done" and long[-1][1]["messages"][0]["content"].startswith("0 1 ")
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/healthz", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True

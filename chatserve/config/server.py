@@ -223,6 +223,11 @@ class ServerConfig(Settings):
     answers and the files kept with flags go there; each replica's data dir keeps copies of
     those it used. Null: the data dir."""
 
+    shutdown_grace: float = Field(30, ge=0, le=3600)
+    """Seconds the chats that are running may take to end once `chatserve serve` is told to
+    stop (SIGTERM, Ctrl+C); it takes no new connections meanwhile. Chats still running then
+    end with an error event saying the reply was cut short."""
+
     @field_validator("max_upload_size")
     @classmethod
     def _size(cls, value: int | str) -> int:

@@ -28,6 +28,7 @@ from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import ChatRequest, ChatResponse, MultimodalMessage, check_limits
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
+from chatserve.stopping import CUT_SHORT, RunningChats, stopped
 from chatserve.store.examples import Answer, Example, ExampleCache
 from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 
@@ -122,7 +123,7 @@ async def _chat(
         raise HTTPException(status_code=503, detail=str(exc), headers=exc.headers) from None
     headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
-        events = _events(turn, keep)
+        events = _events(turn, keep, services.chats)
         return Stream(events, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
     response = await _answer(turn, keep)
     response.headers.update(headers)
@@ -195,30 +196,36 @@ async def _answer(turn: Turn, keep: Keep | None) -> Response[Any]:
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
-async def _events(turn: Turn, keep: Keep | None) -> AsyncIterator[bytes]:
+async def _events(turn: Turn, keep: Keep | None, chats: RunningChats) -> AsyncIterator[bytes]:
     """The stream of one turn: place in line, changes as they come, `error`, then `done`.
 
     A disconnect (the Stop button) cancels or closes this generator; the turn then stops the
-    chat function and gives its slot to the next chat in line.
+    chat function and gives its slot to the next chat in line. A server that stops gives it
+    `server.shutdown_grace` seconds, then ends it with an `error` and its `done`.
     """
     sent: list[Message] = []
     outputs: list[Any] = [None] * len(turn.replies.outputs)
     try:
-        try:
-            async for position in turn.positions():
-                yield sse({"position": position}, "queue")
-            async for reply in turn.updates(FLUSH_INTERVAL):
-                chunk = _changed(sent, reply.messages)
-                sent = reply.messages
-                if reply.outputs is not None and reply.outputs != outputs:
-                    outputs = reply.outputs
-                    chunk += sse(outputs, "outputs")
-                if chunk:
-                    yield chunk
-            if keep is not None:
-                await keep(sent, outputs)
-        except Exception as exc:
-            yield sse({"message": failure_message(exc, turn.bot.config.fn)[1]}, "error")
-        yield sse({"messages": sent, "outputs": outputs}, "done")
+        with chats.running():
+            try:
+                async for position in turn.positions():
+                    yield sse({"position": position}, "queue")
+                async for reply in turn.updates(FLUSH_INTERVAL):
+                    chunk = _changed(sent, reply.messages)
+                    sent = reply.messages
+                    if reply.outputs is not None and reply.outputs != outputs:
+                        outputs = reply.outputs
+                        chunk += sse(outputs, "outputs")
+                    if chunk:
+                        yield chunk
+                if keep is not None:
+                    await keep(sent, outputs)
+            except Exception as exc:
+                yield sse({"message": failure_message(exc, turn.bot.config.fn)[1]}, "error")
+            except asyncio.CancelledError as exc:
+                if not stopped(exc):
+                    raise
+                yield sse({"message": CUT_SHORT}, "error")
+            yield sse({"messages": sent, "outputs": outputs}, "done")
     finally:
         turn.release()
