@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytest_plugins = ["infra"]
+pytest_plugins = ["infra", "proxying"]
 
 CHILD_PROCESS_FIXTURES = {
     "live_server",

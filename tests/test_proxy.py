@@ -3,25 +3,23 @@ page, streaming, live reload, files, forwarded headers and signing in all work t
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from browsing import expect, log, send
-from helpers import free_port, wait_until
+from helpers import wait_until
+from proxying import Nginx
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
-NGINX = Path("/usr/sbin/nginx")
 PNG = ROOT / "configs" / "assets" / "landscape.png"
 
 PROXY_PY = """
@@ -63,61 +61,15 @@ def readme_locations(upstream_port: int) -> str:
 
 
 @pytest.fixture
-def nginx(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+def nginx(tmp_path: Path, nginx_with: Nginx) -> Callable[[str], str]:
     """Start nginx in front of a chatserve URL; returns the proxy's URL (without `/bot`)."""
-    if not NGINX.exists():
-        pytest.fail(f"{NGINX} is missing: apt-get install -y nginx (.ci/run does this)")
-    processes: list[subprocess.Popen[bytes]] = []
 
     def start(upstream: str) -> str:
-        prefix = tmp_path / f"nginx-{len(processes)}"
-        prefix.mkdir()
-        port = free_port()
-        temp = "\n".join(
-            f"    {kind}_temp_path {prefix / kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
         locations = readme_locations(int(upstream.rsplit(":", 1)[1]))
-        config = prefix / "nginx.conf"
-        config.write_text(
-            # As root, workers would switch to `nobody`, who cannot enter pytest's tmp dirs.
-            ("user root;\n" if os.geteuid() == 0 else "")
-            + f"worker_processes 1;\npid {prefix / 'nginx.pid'};\n"
-            f"error_log {prefix / 'error.log'} info;\n"
-            "events { worker_connections 64; }\n"
-            f"http {{\n    access_log {prefix / 'access.log'};\n{temp}\n"
-            f"    server {{\n        listen 127.0.0.1:{port};\n{locations}    }}\n}}\n"
-        )
-        error_log = prefix / "error.log"
-        command = [str(NGINX), "-p", str(prefix), "-e", str(error_log), "-c", str(config)]
-        with (prefix / "output.log").open("wb") as output:
-            process = subprocess.Popen(
-                [*command, "-g", "daemon off;"], stdout=output, stderr=subprocess.STDOUT
-            )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
+        server = f"    server {{\n        listen 127.0.0.1:{{port}};\n{locations}    }}\n"
+        return nginx_with(f"    access_log {tmp_path / 'access.log'};\n{server}", "/bot/healthz")
 
-        def answering() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"nginx exited with {process.returncode}")
-            try:
-                httpx.get(url + "/bot/healthz", timeout=1)
-            except httpx.TransportError:
-                return False
-            return True
-
-        try:
-            wait_until(answering, timeout=10)
-        except AssertionError as failure:
-            logs = (prefix / "output.log", error_log)
-            details = "".join(p.read_text() for p in logs if p.exists())
-            raise RuntimeError(f"{failure}:\n{details}\n{config.read_text()}") from None
-        return url
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
+    return start
 
 
 @pytest.fixture
