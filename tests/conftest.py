@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+sys.path.append(str(ROOT / "bench"))  # real backing services: `bench/backing.py`
 pytest_plugins = ["infra", "proxying"]
 
 CHILD_PROCESS_FIXTURES = {

@@ -69,7 +69,18 @@ def test_paced_quick_run_prints_the_table() -> None:
     assert "- Tokens that chatserve merged into another token's event: " in table
 
 
-def quick_run(script: str, *args: str) -> str:
+@pytest.mark.server
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the benchmark reads /proc")
+def test_replicas_quick_run_prints_both_tables() -> None:
+    table = quick_run("bench/replicas.py", header="| operation | SQLite + data dir |")
+    for row in ("upload, 100 KB", "flag", "file fetch, same replica", "file fetch, another"):
+        assert f"| {row}" in table, row
+    rows = [line for line in table.splitlines() if line.startswith("| 1 replica(s) |")]
+    assert len(rows) == 1 and rows[0].endswith("| 0 |")  # no stream failed
+    assert "| 2 replica(s) |" in table
+
+
+def quick_run(script: str, *args: str, header: str = "| metric | floor | chatserve |") -> str:
     """The report of a benchmark's `--quick` run, which must succeed and be a ratio table."""
     result = subprocess.run(
         [sys.executable, script, "--quick", *args],
@@ -79,7 +90,7 @@ def quick_run(script: str, *args: str) -> str:
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "| metric | floor | chatserve | ratio |" in result.stdout
+    assert header in result.stdout
     return result.stdout
 
 
