@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import sys
@@ -118,20 +120,24 @@ async def count(message, history):
 def test_stopping_lets_chats_end_then_cuts_the_rest_short(write_config, live_server) -> None:
     config = write_config("fn: bot.py:count\nserver: {shutdown_grace: 1}\n", bot_py=COUNTING_PY)
     server = live_server(config)
-    streams: dict[str, list[tuple[str, Any]]] = {}
-    started = threading.Barrier(3)
+    streams: dict[str, str] = {}
+    started = threading.Barrier(4)
 
-    def chat(name: str, tokens: int) -> None:
-        body = {"message": str(tokens), "stream": True}
-        with httpx.stream("POST", f"{server.url}/api/chat", json=body, timeout=20) as response:
+    def chat(name: str, tokens: int, path: str = "/api/chat") -> None:
+        body: dict[str, Any] = {"message": str(tokens), "stream": True}
+        if path != "/api/chat":
+            body = {"model": "bot", "messages": [{"role": "user", "content": str(tokens)}]}
+            body["stream"] = True
+        with httpx.stream("POST", server.url + path, json=body, timeout=20) as response:
             chunks = response.iter_text()
             first = next(chunks)
             started.wait()
-            streams[name] = parse_sse(first + "".join(chunks))
+            streams[name] = first + "".join(chunks)
 
     threads = [
         threading.Thread(target=chat, args=("short", 5)),  # 0.5 s: within the grace
         threading.Thread(target=chat, args=("long", 100)),  # 10 s: cut short at 1 s
+        threading.Thread(target=chat, args=("openai", 100, "/v1/chat/completions")),
     ]
     for thread in threads:
         thread.start()
@@ -144,11 +150,13 @@ def test_stopping_lets_chats_end_then_cuts_the_rest_short(write_config, live_ser
     # uvicorn ends by raising the signal it stopped for again, once everything is closed.
     assert server.process.wait(timeout=10) in (0, -signal.SIGTERM)
     assert time.monotonic() - stopped_at < 1 + FINAL_EVENTS + 1
-    short, long = streams["short"], streams["long"]
+    short, long = parse_sse(streams["short"]), parse_sse(streams["long"])
     assert short[-1][1]["messages"][0]["content"] == "0 1 2 3 4 "  # it ended on its own
     assert [name for name, _ in short].count("error") == 0
     assert long[-2] == ("error", {"message": CUT_SHORT})
     assert long[-1][0] == "done" and long[-1][1]["messages"][0]["content"].startswith("0 1 ")
+    openai = re.findall(r"^data: (.*)$", streams["openai"], flags=re.M)
+    assert json.loads(openai[-2])["error"]["message"] == CUT_SHORT and openai[-1] == "[DONE]"
 
 
 def _answers(url: str) -> bool:

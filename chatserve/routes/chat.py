@@ -57,7 +57,7 @@ With `"stream": true` the answer is `text/event-stream`; each event's `data` is 
 | `delta` | `{"index", "text"}` | appends `text` to message *index* |
 | `replace` | `{"index", "message"}` | replaces message *index* |
 | `outputs` | `[value, ...]` | the additional outputs' current values |
-| `error` | `{"message"}` | the chat function failed; the text is meant for the user |
+| `error` | `{"message"}` | the function failed, or the server stopped first; for the user |
 | `done` | `{"messages", "outputs"}` | always last: the final messages of this turn |
 
 The first chunk is sent at once; later ones are coalesced to at most one every ~15 ms.

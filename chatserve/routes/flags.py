@@ -62,7 +62,8 @@ class FlagResponse(msgspec.Struct):
         "With `flagging_mode: manual`: records `option` (one of `flagging_options`, or null to "
         "take a rating back) for the reply that starts at `index` of `history`, with the "
         f"conversation, the inputs' values and the files shown, in `{DATABASE}` in "
-        "`flagging_dir`. `chatserve flags CONFIG` exports them."
+        "`flagging_dir` (with `server.database`, in its `flags` table). `chatserve flags CONFIG` "
+        "exports them."
     ),
     status_code=200,
     sync_to_thread=True,

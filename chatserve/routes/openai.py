@@ -9,6 +9,7 @@ A reply becomes one text: its messages joined by blank lines, files as Markdown 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -32,6 +33,7 @@ from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
+from chatserve.stopping import CUT_SHORT, RunningChats, stopped
 from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 
 logger = logging.getLogger("chatserve")
@@ -115,7 +117,8 @@ async def completions(
         raise OpenAIError(503, str(exc), kind="server_error", headers=exc.headers) from None
     answer = _Answer(bot, str(request.base_url).rstrip("/"))
     if data.stream:
-        return Stream(answer.chunks(turn), media_type="text/event-stream", headers=STREAM_HEADERS)
+        chunks = answer.chunks(turn, services.chats)
+        return Stream(chunks, media_type="text/event-stream", headers=STREAM_HEADERS)
     try:
         reply = await turn.final()
     except Exception as exc:
@@ -165,23 +168,29 @@ class _Answer:
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
         return self._envelope("chat.completion", choice)
 
-    async def chunks(self, turn: Turn) -> AsyncIterator[bytes]:
+    async def chunks(self, turn: Turn, chats: RunningChats) -> AsyncIterator[bytes]:
         """`chat.completion.chunk` events: the role, each new piece of text, the finish, then
-        `[DONE]`. A reply that rewrites text already sent is sent on once it grows past it."""
+        `[DONE]`. A reply that rewrites text already sent is sent on once it grows past it.
+        A server that stops ends a turn still running after its grace with an error."""
         sent = ""
         try:
-            yield self._chunk({"role": "assistant", "content": ""})
-            async with aclosing(turn.updates()) as replies:
-                async for reply in replies:
-                    text = self.text(reply.messages)
-                    if text.startswith(sent) and len(text) > len(sent):
-                        yield self._chunk({"content": text[len(sent) :]})
-                        sent = text
-            yield self._chunk({}, finish="stop")
+            with chats.running():
+                yield self._chunk({"role": "assistant", "content": ""})
+                async with aclosing(turn.updates()) as replies:
+                    async for reply in replies:
+                        text = self.text(reply.messages)
+                        if text.startswith(sent) and len(text) > len(sent):
+                            yield self._chunk({"content": text[len(sent) :]})
+                            sent = text
+                yield self._chunk({}, finish="stop")
         except Exception as exc:
             readable, message = failure_message(exc, turn.bot.config.fn)
             kind = "invalid_request_error" if readable else "server_error"
             yield sse({"error": _error_body(message, kind, None)})
+        except asyncio.CancelledError as exc:
+            if not stopped(exc):
+                raise
+            yield sse({"error": _error_body(CUT_SHORT, "server_error", None)})
         finally:
             turn.release()  # the client may leave before the turn starts
         yield sse(b"[DONE]")
