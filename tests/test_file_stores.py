@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from chatserve.bot.load import load
 from chatserve.store.cleanup import sweep
+from chatserve.store.examples import ExampleCache
 from chatserve.store.files import FileStore
 from chatserve.store.shared.backends import Backends
 from chatserve.store.shared.postgres import Postgres
@@ -101,3 +103,68 @@ def test_one_replica_at_a_time_sweeps_the_shared_records_and_bucket(
     assert fresh.get(made.id, None) is None and fresh.get(kept.id, None) is None
     key = made.path.relative_to(one.data_dir).as_posix()
     assert fresh.bucket is not None and fresh.bucket.local(key) is None  # gone from the bucket
+
+
+ANSWER_PY = """
+def answer(message, history):
+    return "unused: the test stores answers itself"
+"""
+
+
+@pytest.fixture(params=["local", "postgres+s3"])
+def open_examples(
+    request: pytest.FixtureRequest, write_config, tmp_path: Path
+) -> Callable[[str], ExampleCache]:
+    """Opens the example cache of one replica (or process) by name, over `open_replica`'s
+    file stores."""
+    config = write_config(
+        "fn: bot.py:answer\ncache_examples: true\nexamples: [hi]\n", bot_py=ANSWER_PY
+    )
+    bot = load(config)
+    if request.param == "local":
+        return lambda name: ExampleCache(bot, FileStore(tmp_path / "data", []))
+    replica = request.getfixturevalue("shared_replica")
+    database = Postgres(request.getfixturevalue("postgres_url"))
+    database.open()
+    request.addfinalizer(database.close)
+    return lambda name: ExampleCache(bot, replica(name), database)
+
+
+def test_an_answer_one_replica_stored_is_read_by_another_with_its_files(open_examples) -> None:
+    one, two = open_examples("one"), open_examples("two")
+    picture = one.files.write(b"\x89PNG a picture", "picture.png", "ana")
+    messages = [{"role": "assistant", "content": "hi there"},
+                {"role": "assistant", "content": {"file": picture.data()}}]  # fmt: skip
+    [example] = one.examples
+    one.store(example, "ana", messages, [])
+    [theirs] = two.examples
+    answer = two.answer(theirs)
+    assert answer is not None and answer.messages[0] == messages[0]
+    shown = answer.messages[1]["content"]["file"]
+    kept = two.files.get(shown["id"], "someone else")  # answers are everyone's
+    assert kept is not None and kept.path.read_bytes() == b"\x89PNG a picture"
+    three = open_examples("three")
+    three.store(three.examples[0], None, [{"role": "assistant", "content": "again"}], [])
+    for cache in (three, open_examples("four")):
+        again = cache.answer(cache.examples[0])
+        assert again is not None and again.messages[0]["content"] == "hi there"  # the first
+
+
+def test_replicas_take_turns_computing_answers(open_examples) -> None:
+    one, two = open_examples("one"), open_examples("two")
+    order: list[str] = []
+
+    async def compute(cache: ExampleCache, name: str) -> None:
+        async with cache.computing():
+            order.append(f"{name} in")
+            await asyncio.sleep(0.2)
+            order.append(f"{name} out")
+
+    async def both() -> None:
+        await asyncio.gather(compute(one, "one"), compute(two, "two"))
+
+    asyncio.run(both())
+    assert order in (
+        ["one in", "one out", "two in", "two out"],
+        ["two in", "two out", "one in", "one out"],
+    )

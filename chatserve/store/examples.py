@@ -148,7 +148,7 @@ class ExampleCache:
         """Keep a finished answer: the files it shows are copied beside it, so it outlives
         the run's files. Another process storing the same answer at once is harmless."""
         final = self.folder / example.key
-        if final.exists():
+        if final.exists() or self._fetched(final) is not None:  # here, or another replica's
             return
         partial = self.folder / f".{example.key}.{new_id()}"
         (partial / "files").mkdir(parents=True)
@@ -194,7 +194,7 @@ class ExampleCache:
                 if bucket.local(self._key(folder / kept)) is None:
                     raise OSError(f"the bucket has no {kept}")
         except (OSError, msgspec.DecodeError):
-            answer.unlink(missing_ok=True)  # read again, whole, next time
+            shutil.rmtree(folder, ignore_errors=True)  # fetched again, whole, next time
             return None
         return body
 
