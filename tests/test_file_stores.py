@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_async
 
 from chatserve.bot.load import load
 from chatserve.store.cleanup import sweep
@@ -78,7 +79,7 @@ def test_a_swept_copy_is_fetched_again_from_the_bucket(shared_replica: Opener) -
 def test_prefetch_brings_the_files_of_a_turn(open_replica: Opener) -> None:
     one, two = open_replica("one"), open_replica("two")
     made = one.write(b"attached", "doc.txt", "ana")
-    asyncio.run(two.prefetch([made.id, "not-an-id", 3], "ana"))
+    run_async(lambda: two.prefetch([made.id, "not-an-id", 3], "ana"))
     found = two.get(made.id, "ana")
     assert found is not None and found.path.read_bytes() == b"attached"
 
@@ -163,7 +164,7 @@ def test_replicas_take_turns_computing_answers(open_examples) -> None:
     async def both() -> None:
         await asyncio.gather(compute(one, "one"), compute(two, "two"))
 
-    asyncio.run(both())
+    run_async(both)
     assert order in (
         ["one in", "one out", "two in", "two out"],
         ["two in", "two out", "one in", "one out"],
