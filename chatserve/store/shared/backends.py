@@ -22,6 +22,7 @@ from chatserve.store.files import FileRecords, Registry
 from chatserve.store.flags import Flags
 from chatserve.store.shared.extras import MissingExtra
 from chatserve.store.shared.files import PostgresRecords
+from chatserve.store.shared.flags import PostgresFlags
 from chatserve.store.shared.postgres import Postgres
 from chatserve.store.shared.s3 import Bucket
 
@@ -57,8 +58,8 @@ class Backends:
                 continue
             try:
                 backend.check()
-            except Exception:
-                logger.exception("The %s does not answer", what)
+            except Exception as exc:  # whatever the client raises: the probe says no
+                logger.warning("The %s does not answer: %s", what, exc)
                 reasons.append(f"The {what} does not answer.")
         return reasons
 
@@ -73,8 +74,6 @@ class Backends:
         bucket if there is one, else beside the local store in `folder`."""
         if self.database is None:
             return None
-        from chatserve.store.shared.flags import PostgresFlags
-
         if self.bucket is None:
             return PostgresFlags(self.database, Folder(folder), folder)
         return PostgresFlags(self.database, self.bucket.under("flagged"), None)
