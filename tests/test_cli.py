@@ -42,7 +42,7 @@ def test_validate_reports_every_problem_of_every_file(tmp_path: Path) -> None:
     result = run("validate", broken, syntax)
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"{broken}:2:1: missing required key 'fn'",
+        f"{broken}:2:1: fn: missing required key",
         f"{broken}:2:1: titel: unknown key 'titel'; did you mean 'title'?",
         f"{broken}:4:3: chatbot.height: must be an integer or a CSS length such as '70vh', "
         "got 'tall'",
@@ -71,6 +71,17 @@ def test_validate_json_format(tmp_path: Path) -> None:
     [problem] = report["files"][0]["problems"]
     assert problem["file"] == config
     assert (problem["line"], problem["column"], problem["path"]) == (2, 1, "theme")
+
+
+def test_a_missing_key_is_named_by_its_path_like_every_problem(tmp_path: Path) -> None:
+    config = write(tmp_path, "bot.yaml", "title: x\nadditional_inputs: [{label: Name}]\n")
+    result = run("validate", "--no-import", "--format", "json", config)
+    problems = json.loads(result.output)["files"][0]["problems"]
+    assert [(p["line"], p["column"], p["path"]) for p in problems] == [
+        (1, 1, "fn"),
+        (2, 21, "additional_inputs[0].type"),
+    ]
+    assert problems[0]["message"] == "missing required key"
 
 
 def test_validate_github_format(tmp_path: Path) -> None:

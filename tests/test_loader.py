@@ -49,7 +49,7 @@ def test_every_problem_is_reported_in_one_pass_with_line_and_column(tmp_path: Pa
         """,
     )
     assert found == [
-        "bot.yaml:1:1: missing required key 'fn'",
+        "bot.yaml:1:1: fn: missing required key",
         "bot.yaml:1:1: titel: unknown key 'titel'; did you mean 'title'?",
         "bot.yaml:4:5: chatbot.height: must be an integer or a CSS length such as '70vh', "
         "got 'tall'",
@@ -65,7 +65,7 @@ def test_every_problem_is_reported_in_one_pass_with_line_and_column(tmp_path: Pa
 
 def test_missing_key_points_at_the_mapping_that_lacks_it(tmp_path: Path) -> None:
     assert problems(tmp_path, "# comment\n\ntitle: x\n") == [
-        "bot.yaml:3:1: missing required key 'fn'"
+        "bot.yaml:3:1: fn: missing required key"
     ]
 
 
@@ -473,7 +473,7 @@ def test_wrong_type_of_a_nested_key_is_reported_at_its_line(tmp_path: Path) -> N
 
 def test_input_without_a_type_lists_the_types(tmp_path: Path) -> None:
     assert problems(tmp_path, "fn: a:b\nadditional_inputs:\n  - label: Name\n") == [
-        "bot.yaml:3:5: additional_inputs[0]: missing required key 'type'; expected one of "
+        "bot.yaml:3:5: additional_inputs[0].type: missing required key; expected one of "
         "'textbox', 'number', 'slider', 'checkbox', 'dropdown', 'radio', 'checkboxgroup'"
     ]
 

@@ -72,12 +72,14 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: Source) -> lis
             continue
         kind = errors[0]["type"]
         if kind == "missing":
-            for error in errors:
-                problems.append(source.problem(path, f"missing required key {error['loc'][-1]!r}"))
+            for error in errors:  # at the mapping that lacks it, named by its own path
+                missing = (*path, error["loc"][-1])
+                problems.append(source.problem(missing, "missing required key"))
         elif kind == "extra_forbidden":
             problems.append(source.problem(path, _unknown_key(path)))
         elif kind == "union_tag_not_found":
-            problems.append(source.problem(path, _missing_tag(path, errors[0])))
+            tag = errors[0]["ctx"]["discriminator"].strip("'")
+            problems.append(source.problem((*path, tag), _missing_tag(path, tag)))
         else:
             problems.append(_wrong_value(path, errors, source))
     return problems
@@ -119,16 +121,15 @@ def _unknown_key(path: Key) -> str:
     return message
 
 
-def _missing_tag(path: Key, error: dict[str, Any]) -> str:
+def _missing_tag(path: Key, key: str) -> str:
     """A mapping in a list of `type`d mappings (an additional input) that names no type."""
-    key = error["ctx"]["discriminator"].strip("'")
     kinds = [
         repr(kind)
         for model in _models_at(path)
         if key in model.model_fields
         for kind in typing.get_args(model.model_fields[key].annotation)
     ]
-    return f"missing required key {key!r}; expected one of {', '.join(kinds)}"
+    return f"missing required key; expected one of {', '.join(kinds)}"
 
 
 def _fields_at(path: Key) -> list[str]:
