@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from chatserve.cli import main
+from chatserve.cli import main, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,3 +168,39 @@ def test_asking_for_a_fast_implementation_that_is_not_installed_is_a_usage_error
     )
     assert result.exit_code == 2
     assert f"{package} is not installed (pip install {package})." in result.output
+
+
+def test_short_help_and_examples() -> None:
+    for args in (["-h"], ["serve", "-h"]):
+        result = run(*args)
+        assert result.exit_code == 0 and "Examples:" in result.output, args
+    assert "[env var: CHATSERVE_PORT, PORT;" in " ".join(run("serve", "--help").output.split())
+
+
+def test_a_mistyped_command_gets_a_suggestion_not_a_missing_file() -> None:
+    result = run("serv", "bot.yaml")
+    assert result.exit_code == 2
+    assert "No such command 'serv'. Did you mean 'serve'?" in result.output
+
+
+def test_serve_options_come_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    config = write(tmp_path, "bot.yaml", "fn: a:b\n")
+
+    def options() -> dict:
+        return serve.make_context("serve", [config]).params
+
+    assert options()["port"] is None  # the config's server.port then
+    monkeypatch.setenv("PORT", "9123")  # as container platforms set it
+    assert options()["port"] == 9123
+    monkeypatch.setenv("CHATSERVE_PORT", "9124")
+    monkeypatch.setenv("CHATSERVE_RELOAD", "false")
+    monkeypatch.setenv("CHATSERVE_LOOP", "asyncio")
+    assert [options()[name] for name in ("port", "reload", "loop")] == [9124, False, "asyncio"]
+    assert serve.make_context("serve", [config, "--port", "9125"]).params["port"] == 9125
+
+
+def test_other_commands_options_come_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    config = write(tmp_path, "bot.yaml", "fn: a:b\ntheme: blue\n")
+    monkeypatch.setenv("CHATSERVE_VALIDATE_FORMAT", "github")
+    monkeypatch.setenv("CHATSERVE_VALIDATE_NO_IMPORT", "1")
+    assert run("validate", config).output.startswith("::error file=")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -17,10 +19,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DefaultGroup(click.Group):
-    """`chatserve CONFIG` means `chatserve serve CONFIG`."""
+    """`chatserve CONFIG` means `chatserve serve CONFIG`; a mistyped command that is no file
+    gets a suggestion."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            close = difflib.get_close_matches(args[0], list(self.commands), n=1)
+            if close and not Path(args[0]).exists():
+                ctx.fail(f"No such command {args[0]!r}. Did you mean {close[0]!r}?")
             args.insert(0, "serve")
         return super().resolve_command(ctx, args)
 
@@ -39,12 +45,26 @@ def _implementation(option: str, plain: str, fast: str, what: str) -> Callable[[
         type=click.Choice(["auto", plain, fast]),
         default="auto",
         show_default=True,
+        envvar=f"CHATSERVE_{option.lstrip('-').upper()}",
+        show_envvar=True,
         callback=installed,
         help=f"{what}; auto is {fast} when installed.",
     )
 
 
-@click.group(cls=DefaultGroup)
+@click.group(
+    cls=DefaultGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "CHATSERVE"},
+    epilog="""\b
+Examples:
+  chatserve bot.yaml                  serve it on http://127.0.0.1:8000
+  chatserve bot.yaml --port 9000      another port (or PORT=9000)
+  chatserve validate configs/*.yaml   check configs, as CI does
+  chatserve init my-bot               start a new bot
+
+Every option can come from the environment: CHATSERVE_<OPTION> for `serve`
+(CHATSERVE_PORT, CHATSERVE_HOST, ...), CHATSERVE_<COMMAND>_<OPTION> for the others.""",
+)
 @click.version_option(__version__, prog_name="chatserve")
 def main() -> None:
     """Turn one YAML file into a chat web app.
@@ -53,14 +73,32 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  chatserve serve bot.yaml --host 0.0.0.0 --no-reload   in a container
+  PORT=8080 chatserve serve bot.yaml                     as platforms set the port"""
+)
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
-@click.option("--host", help="Interface to bind. Default: server.host, else 127.0.0.1.")
-@click.option("--port", type=click.IntRange(0, 65535), help="Port. Default: server.port (8000).")
+@click.option(
+    "--host",
+    envvar="CHATSERVE_HOST",
+    show_envvar=True,
+    help="Interface to bind. Default: server.host, else 127.0.0.1.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    envvar=["CHATSERVE_PORT", "PORT"],
+    show_envvar=True,
+    help="Port. Default: server.port (8000).",
+)
 @click.option(
     "--reload/--no-reload",
     default=True,
     show_default=True,
+    envvar="CHATSERVE_RELOAD",
+    show_envvar=True,
     help="Reload when the config or the chat function's code changes.",
 )
 @click.option(
@@ -68,6 +106,8 @@ def main() -> None:
     type=click.IntRange(1),
     default=1,
     show_default=True,
+    envvar="CHATSERVE_WORKERS",
+    show_envvar=True,
     help="Processes serving the same config (more than 1 turns reload off).",
 )
 @_implementation("--loop", "asyncio", "uvloop", "Event loop")
@@ -102,7 +142,14 @@ def serve(
 
 @main.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    envvar="CHATSERVE_VALIDATE_FORMAT",
+)
 @click.option("--no-import", is_flag=True, help="Do not import `fn` (faster; checks less).")
 def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
     """Check config files; print every problem; exit 1 if any file is invalid."""
@@ -135,7 +182,12 @@ def init(folder: str) -> None:
 @main.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.option(
-    "--format", "fmt", type=click.Choice(("csv", "jsonl")), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(("csv", "jsonl")),
+    default="csv",
+    show_default=True,
+    envvar="CHATSERVE_FLAGS_FORMAT",
 )
 @click.option(
     "--since",
