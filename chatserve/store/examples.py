@@ -12,7 +12,6 @@ new key: the old answer is never shown again, and `delete_cache` may remove it.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import inspect
 import logging
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from filelock import FileLock
 from litestar import Litestar
 
 from chatserve.bot.load import Bot
@@ -130,8 +130,9 @@ class ExampleCache:
         """Held while answers are computed: by one worker process at a time (a lock file)
         and, with replicas, by one replica at a time (an advisory lock)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / LOCK).open("w") as lock:
-            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        lock = FileLock(self.folder / LOCK, thread_local=False)  # taken in a worker thread
+        await asyncio.to_thread(lock.acquire)
+        try:
             if self.database is None:
                 yield
                 return
@@ -141,6 +142,8 @@ class ExampleCache:
                 yield
             finally:
                 await asyncio.to_thread(held.__exit__, None, None, None)
+        finally:
+            lock.release()
 
     def store(
         self, example: Example, owner: str | None, messages: list[Any], outputs: list[Any]

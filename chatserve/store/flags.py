@@ -13,7 +13,6 @@ named by their SHA-256, so the flags stay complete after `delete_cache` removes 
 
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
+from filelock import FileLock
 
 from chatserve.store.blobs import Blobs, Folder
 from chatserve.store.digests import file_sha256
@@ -206,8 +206,7 @@ class FlagStore(KeptFiles):
             self.folder.mkdir(parents=True, exist_ok=True)
             # Switching a new database to WAL fails at once ("database is locked") while another
             # process does the same, without waiting: processes take turns opening it.
-            with (self.folder / OPENING).open("w") as opening:
-                fcntl.flock(opening, fcntl.LOCK_EX)
+            with FileLock(self.folder / OPENING):
                 connection = sqlite3.connect(
                     self.path, timeout=60, isolation_level=None, check_same_thread=False
                 )
