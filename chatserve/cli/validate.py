@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 from chatserve.bot.load import load
+from chatserve.config import source as yaml_source
 from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError, Problem
+from chatserve.paths import schema_path
 
 
 def check(path: str, *, import_fn: bool = True) -> list[Problem]:
-    """Every problem in one config file; an empty list means it is valid."""
+    """Every problem in one config file; an empty list means it is valid.
+
+    A file chatserve accepts is also checked against the published JSON Schema, the one
+    editors use, so that the two can never disagree unnoticed.
+    """
     try:
         if import_fn:
             load(path)
@@ -18,7 +29,28 @@ def check(path: str, *, import_fn: bool = True) -> list[Problem]:
             load_config(path)
     except ConfigError as exc:
         return exc.problems
-    return []
+    return schema_problems(path)
+
+
+def schema_problems(path: str) -> list[Problem]:
+    """Where the published schema rejects a file: one problem per place, quoting no value
+    (values under `server:` may be secrets)."""
+    data, source, _ = yaml_source.read(Path(path), display_name=path)
+    problems = []
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path)):
+        if error.validator in ("required", "additionalProperties"):
+            message = error.message  # names keys, never values
+        else:
+            rule = "/".join(str(part) for part in error.schema_path)
+            message = f"the published JSON Schema rejects this value ({rule}), though it loads"
+        problems.append(source.problem(tuple(error.absolute_path), message))
+    return sorted(problems, key=lambda p: (p.line, p.column))
+
+
+@functools.cache
+def _validator() -> Any:
+    schema = json.loads(schema_path().read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
 
 
 def report(results: dict[str, list[Problem]], fmt: str) -> str:

@@ -24,7 +24,15 @@ _FN_SPEC = re.compile(r"^[^:\s]+:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*
 
 CssLength = Annotated[
     int | str,
-    Field(json_schema_extra={"pattern": _CSS_LENGTH.pattern}),
+    Field(
+        json_schema_extra={
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                # the validator strips the text before matching
+                {"type": "string", "pattern": rf"^\s*{_CSS_LENGTH.pattern[1:-1]}\s*$"},
+            ]
+        }
+    ),
 ]
 
 
@@ -185,7 +193,7 @@ class Config(ConfigModel):
     version: Literal[1] = 1
     """Config format version. Only `1` exists; leaving it out means `1`."""
 
-    fn: str
+    fn: Annotated[str, Field(json_schema_extra={"pattern": _FN_SPEC.pattern})]
     """The chat function: `package.module:function` (imported with the config's folder on
     `sys.path`) or `path/to/file.py:function` (relative to the config file)."""
 

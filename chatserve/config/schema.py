@@ -5,14 +5,89 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chatserve.config.inputs import INPUT_TYPES
 from chatserve.config.models import Config
+from chatserve.config.outputs import OUTPUT_TYPES
+from chatserve.config.server import Settings, scalar_types
 
 SCHEMA_ID = "https://chatserve.dev/schemas/chatserve.schema.json"
+
+REFERENCE = r"\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}"
+"""A `${VAR}` or `${VAR:-default}` reference, as `config.environment` reads them."""
+
+_AS_TEXT = {
+    int: r"^\s*[+-]?[0-9]+(_[0-9]+)*(\.0+)?\s*$",
+    float: r"^\s*[+-]?([0-9]+(_[0-9]+)*(\.([0-9]+(_[0-9]+)*)?)?|\.[0-9]+(_[0-9]+)*)"
+    r"([eE][+-]?[0-9]+)?\s*$",
+    bool: "^("
+    + "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+        for word in ("true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0")
+    )
+    + ")$",
+}
+"""Text that `server:` settings read as a number or a boolean (pydantic's lax parsing)."""
 
 
 def json_schema() -> dict[str, Any]:
     schema = Config.model_json_schema()
+    _shortcuts(schema)
+    _someone_signs_in(schema)
+    _interpolated(schema)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def _shortcuts(schema: dict[str, Any]) -> None:
+    """What `Config`'s before-validators accept besides the models' own shape: a single path
+    for a list of them, and a bare type name for an additional input or output."""
+    props = schema["properties"]
+    for name in ("css_paths", "head_paths"):
+        prop = props[name]
+        prop["anyOf"] = [{"type": "array", "items": prop.pop("items")}, {"type": "string"}]
+        del prop["type"]
+    for name, kinds in (("additional_inputs", INPUT_TYPES), ("additional_outputs", OUTPUT_TYPES)):
+        props[name]["items"] = {"anyOf": [props[name]["items"], {"enum": list(kinds)}]}
+
+
+def _someone_signs_in(schema: dict[str, Any]) -> None:
+    """`server.auth` needs a user or a token (`AuthConfig._someone`)."""
+    schema["$defs"]["AuthConfig"]["anyOf"] = [
+        {"required": [key], "properties": {key: {"minItems": 1}}} for key in ("users", "tokens")
+    ]
+
+
+def _interpolated(schema: dict[str, Any]) -> None:
+    """Under `server:` a value may be `${VAR}` text, and is read leniently once interpolated:
+    every setting that is more than plain text also takes a reference (and, for numbers and
+    booleans, their text). What the environment will hold, no schema can check."""
+    for model in _subclasses(Settings):
+        props = schema["$defs"][model.__name__]["properties"]
+        for name, prop in props.items():
+            takes = scalar_types(model.model_fields[name].annotation)
+            if not takes or _plain_text(prop):
+                continue
+            texts = [] if str in takes else [_AS_TEXT[kind] for kind in _AS_TEXT if kind in takes]
+            text = {"type": "string", "pattern": "|".join([*texts, REFERENCE]), "title": "${VAR}"}
+            kept = {key: prop.pop(key) for key in _ABOUT if key in prop}
+            branches = prop.pop("anyOf", None) or [dict(prop)]
+            prop.clear()
+            prop.update(anyOf=[*branches, text], **kept)
+
+
+_ABOUT = ("title", "description", "default")
+"""Keys that describe a property rather than constrain it."""
+
+
+def _plain_text(prop: dict[str, Any]) -> bool:
+    """Whether a property takes any string (or null): a reference needs no room of its own."""
+    options = prop.get("anyOf", [{k: v for k, v in prop.items() if k not in _ABOUT}])
+    return {"type": "string"} in options and all(
+        option.get("type") in ("string", "null") for option in options
+    )
+
+
+def _subclasses(model: type[Settings]) -> list[type[Settings]]:
+    return [sub for child in model.__subclasses__() for sub in (child, *_subclasses(child))]
 
 
 def schema_text() -> str:
@@ -63,6 +138,8 @@ def _type(prop: dict[str, Any]) -> str:
         return f"`{json.dumps(prop['const'])}`"
     if "$ref" in prop:
         return "mapping"
+    if prop.get("title") == "${VAR}":
+        return "`${VAR}`"
     if "anyOf" in prop:
         return " \\| ".join(_type(p) for p in prop["anyOf"])
     names = {"string": "string", "integer": "integer", "boolean": "bool", "null": "null"}

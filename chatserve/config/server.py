@@ -7,13 +7,16 @@ because `${VAR}` interpolation makes every value here a string.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+import types
+import typing
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticKnownError
 
 from chatserve.config.base import ConfigModel
-from chatserve.config.sizes import ByteSize, parse_size
+from chatserve.config.sizes import ByteSize, ByteSizeOrZero, parse_size
 from chatserve.security.hosts import host_pattern
 from chatserve.security.passwords import is_hash, parse_hash
 
@@ -59,8 +62,32 @@ def storage_url(url: str) -> str:
     return url.rstrip("/")
 
 
+_WRONG_TYPE = {int: "int_type", float: "float_type", bool: "bool_type", str: "string_type"}
+
+
+def scalar_types(annotation: Any) -> set[type]:
+    """The scalar types (int, float, bool, str) a field takes, through `Annotated`, unions and
+    null; empty when it takes a list or a mapping."""
+    if typing.get_origin(annotation) is Annotated:
+        return scalar_types(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = [scalar_types(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+        return set().union(*found) if all(found) else set()
+    return {annotation} if annotation in _WRONG_TYPE else set()
+
+
 class Settings(ConfigModel):
     model_config = ConfigDict(strict=False)  # `${VAR}` makes every value here a string
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Leniency is for text: `port: true` is no more port 1 here than anywhere else."""
+        takes = scalar_types(cls.model_fields[str(info.field_name)].annotation)
+        if isinstance(value, bool) and takes and bool not in takes:
+            wanted = next(kind for kind in _WRONG_TYPE if kind in takes)
+            raise PydanticKnownError(_WRONG_TYPE[wanted])  # type: ignore[arg-type]
+        return value
 
 
 class User(Settings):
@@ -139,7 +166,7 @@ class QuotaConfig(Settings):
     bytes_per_hour: ByteSize = Field("10GB", validate_default=True)
     """Bytes all clients together may write per hour."""
 
-    min_free_disk: ByteSize = Field("1GB", validate_default=True)
+    min_free_disk: ByteSizeOrZero = Field("1GB", validate_default=True)
     """Free space to leave on the disk of the data dir (and of `flagging_dir`): below it,
     uploads and flags are refused with 507, and files of replies are not kept (the reply says
     so); text chats go on. `0` turns the check off."""

@@ -1,0 +1,295 @@
+"""The loader and the published JSON Schema (what editors check) give the same verdict: on every
+config in the repository, on the README's examples, and on generated valid and broken configs."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatserve.config import source as yaml_source
+from chatserve.config.loader import load_config
+from chatserve.config.theme import THEMES
+from chatserve.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "schemas" / "chatserve.schema.json").read_text())
+VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
+validate = importlib.import_module(
+    "chatserve.cli.validate"
+)  # `chatserve.cli.validate` is the command
+UNSET = "CHATSERVE_AGREEMENT_UNSET"
+"""A variable no environment sets: `${UNSET:-value}` always gives its default."""
+
+
+def verdicts(path: Path) -> tuple[bool, bool]:
+    """(the loader accepts the file, the schema accepts it); text that is not YAML is neither."""
+    try:
+        data, _, _ = yaml_source.read(path)
+    except ConfigError:
+        return False, False
+    try:
+        load_config(path)
+    except ConfigError:
+        loads = False
+    else:
+        loads = True
+    return loads, VALIDATOR.is_valid(data)
+
+
+SHIPPED = sorted(
+    [
+        *(ROOT / "configs").glob("*.yaml"),
+        *(ROOT / "bench").glob("*.yaml"),
+        ROOT / "deploy" / "replicas.yaml",
+    ]
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_config_in_the_repository_is_valid_to_both(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in set(re.findall(r"\$\{(\w+)\}", path.read_text())):
+        monkeypatch.setenv(name, "a-value-long-enough-for-any-secret-0123456789")
+    assert verdicts(path) == (True, True)
+
+
+def readme_configs() -> list[str]:
+    """The README's YAML examples of configs (a `server:` fragment gets an `fn`), but those
+    with a placeholder (`$scrypt$...`) in them."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    return [
+        block if "\nfn:" in "\n" + block else "fn: bot.py:reply\n" + block
+        for block in blocks
+        if re.search(r"^(fn|server):", block, flags=re.M) and "..." not in block
+    ]
+
+
+@pytest.mark.parametrize("text", readme_configs())
+def test_the_readme_examples_get_one_verdict(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in set(re.findall(r"\$\{(\w+)", text)):
+        monkeypatch.setenv(name, "a-value-long-enough-for-any-secret-0123456789")
+    path = tmp_path / "bot.yaml"
+    path.write_text(text)
+    loads, satisfies = verdicts(path)
+    assert loads == satisfies
+
+
+# Generated configs. Each strategy gives (a value, whether it is valid), so that one broken
+# value anywhere makes a config invalid for both.
+
+Case = tuple[Any, bool]
+
+
+def good(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Case]:
+    return strategy.map(lambda value: (value, True))
+
+
+def bad(*values: Any) -> st.SearchStrategy[Case]:
+    return st.sampled_from([(value, False) for value in values])
+
+
+def reference(text: str) -> str:
+    return f"${{{UNSET}:-{text}}}"
+
+
+SIZES = good(
+    st.integers(1, 10**12)
+    | st.sampled_from(["10MB", "10mb", "1.5 GB", "512 KiB", "512kib", " 7 b ", "3", "2Gb"])
+    | st.sampled_from(["10MB", "1gb"]).map(reference)
+) | bad(0, -5, "10 XB", "ten", "1,5GB", "MB", True, 1.5, [1])
+
+CSS_LENGTHS = good(st.integers(1, 2000) | st.sampled_from(["70vh", " 12.5rem", "0", "100%"])) | bad(
+    0, -3, "tall", "70 vh", True, 2.5
+)
+
+
+def ints(low: int, high: int | None = None, *, server: bool = False) -> st.SearchStrategy[Case]:
+    valid = st.integers(low, high)
+    if server:  # text, as `${VAR}` gives it
+        valid |= st.integers(low, high).map(str) | st.integers(low, high).map(str).map(reference)
+    invalid = [low - 1, "many", [low], True, *([] if high is None else [high + 1])]
+    if not server:
+        invalid.append(str(low))
+    return good(valid) | bad(*invalid)
+
+
+def flags() -> st.SearchStrategy[Case]:
+    return good(st.booleans()) | bad(1, "true", None)
+
+
+def mapping(fields: dict[str, st.SearchStrategy[Case]], unknown: str) -> st.SearchStrategy[Case]:
+    """Some of `fields`, or now and then a misspelt key."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Case:
+        names = draw(st.lists(st.sampled_from(sorted(fields)), unique=True, max_size=4))
+        value, valid = {}, True
+        for name in names:
+            value[name], ok = draw(fields[name])
+            valid &= ok
+        if draw(st.integers(0, 9)) == 0:
+            value[unknown] = 1
+            valid = False
+        return value, valid
+
+    return build()
+
+
+CHATBOT = mapping(
+    {
+        "height": CSS_LENGTHS,
+        "min_height": CSS_LENGTHS,
+        "layout": good(st.sampled_from(["bubble", "panel"])) | bad("grid", 1),
+        "render_markdown": flags(),
+        "avatar_images": good(st.just([None, "https://example.com/bot.png"])) | bad([None], "a"),
+    },
+    unknown="heigth",
+)
+
+TEXTBOX = mapping(
+    {
+        "lines": ints(1, 50),
+        "max_lines": ints(1, 100),
+        "max_length": ints(1) | good(st.none()),
+        "max_file_size": SIZES | good(st.none()),
+        "file_count": good(st.sampled_from(["single", "multiple"])) | bad("all"),
+    },
+    unknown="line",
+)
+
+QUOTAS = mapping(
+    {
+        "uploads_per_minute": ints(1, server=True),
+        "client_bytes_per_hour": SIZES,
+        "min_free_disk": SIZES | good(st.sampled_from([0, "0"])),
+    },
+    unknown="uploads",
+)
+
+USERS = good(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "username": st.sampled_from(["ana", reference("ben")]),
+                "password": st.sampled_from(["s3cret", reference("pw")]),
+            }
+        ),
+        min_size=1,
+        max_size=1,
+    )
+) | bad([{"username": "a b", "password": "x"}], [{"username": "ana"}], "ana")
+
+AUTH = mapping(
+    {
+        "users": USERS,
+        "session_max_age": ints(60, server=True),
+        "secret": good(st.sampled_from([None, "k" * 32, reference("k" * 32)])) | bad("short", 5),
+    },
+    unknown="user",
+).map(lambda case: (case[0], case[1] and "users" in case[0]))  # someone must be let in
+
+SERVER = mapping(
+    {
+        "port": ints(0, 65535, server=True),
+        "worker_threads": ints(1, 4096, server=True),
+        "read_timeout": good(st.floats(0.5, 3600) | st.just("2.5") | st.just(reference("9")))
+        | bad(0, -1, 3601, "soon", True),
+        "host": good(st.sampled_from(["0.0.0.0", reference("127.0.0.1")])) | bad(80, None),
+        "max_upload_size": SIZES,
+        "quotas": QUOTAS,
+        "auth": AUTH | good(st.none()),
+        "forwarded_allow_ips": good(st.lists(st.sampled_from(["*", "10.0.0.1"]))) | bad("*"),
+    },
+    unknown="prot",
+)
+
+TOP = {
+    "title": good(st.none() | st.text(max_size=12)) | bad(3, ["a"]),
+    "multimodal": flags(),
+    "autofocus": flags(),
+    "theme": good(st.sampled_from(THEMES)) | good(st.just({"base": "soft"})) | bad("blue"),
+    "chatbot": CHATBOT,
+    "textbox": TEXTBOX,
+    "submit_btn": good(st.booleans() | st.text(max_size=8)) | bad(5, None),
+    "concurrency_limit": ints(1) | good(st.none()),
+    "delete_cache": good(st.just([60, 3600])) | bad([60], [0, 5], "daily"),
+    "api_name": good(st.sampled_from(["chat", "my-bot_2", False])) | bad("a b", True, ""),
+    "additional_inputs": good(st.just(["textbox", {"type": "checkbox"}])) | bad(["knob"]),
+    "additional_outputs": good(st.just(["markdown"])) | bad([{"type": "video"}]),
+    "css_paths": good(st.just([])) | bad(3),
+    "server": SERVER,
+}
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> Case:
+    fn, valid = draw(
+        good(st.sampled_from(["bot.py:reply", "package.module:chat", "a:b.c"]))
+        | bad("bot.py", "bot.py:", 3)
+    )
+    data, ok = draw(mapping(TOP, unknown="titel"))
+    if draw(st.integers(0, 19)):  # now and then no `fn` at all
+        data = {"fn": fn, **data}
+        valid &= ok
+    else:
+        valid = False
+    return data, valid
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("agreement")
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=configs())
+def test_generated_configs_get_one_verdict(case: Case, folder: Path) -> None:
+    data, valid = case
+    path = folder / "bot.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert verdicts(path) == (valid, valid), path.read_text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "server: {port: '${CHATSERVE_AGREEMENT_UNSET}'}",  # a variable nobody set
+        "server: {port: '${CHATSERVE_AGREEMENT_UNSET:-70000}'}",  # what it holds
+        "server: {port: '70000'}",  # a range, for a number written as text
+        "css_paths: [missing.css]",  # the files a config names
+        "examples: [a, b]\nexample_labels: [one]",  # keys that must match each other
+        "additional_inputs: [{type: slider, minimum: 5, maximum: 1}]",
+        "additional_inputs: [{type: radio, choices: [a], value: b}]",
+        "textbox: {lines: 3.0}",  # JSON has one kind of number; YAML's 3.0 is not an integer
+    ],
+)
+def test_what_no_schema_can_check_is_left_to_the_loader(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(f"fn: a:b\n{text}\n")
+    assert verdicts(path) == (False, True)
+
+
+def test_validate_reports_where_only_the_schema_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stricter = {"properties": {"title": {"type": "integer"}}, "required": ["fn", "icon"]}
+    monkeypatch.setattr(validate, "_validator", lambda: jsonschema.Draft202012Validator(stricter))
+    path = tmp_path / "bot.yaml"
+    path.write_text("fn: a:b\ntitle: secret words\n")
+    assert [str(p) for p in validate.check(str(path), import_fn=False)] == [
+        f"{path}:1:1: 'icon' is a required property",
+        f"{path}:2:1: title: the published JSON Schema rejects this value "
+        "(properties/title/type), though it loads",
+    ]
