@@ -23,7 +23,7 @@ from chatserve.holder import BotHolder
 from chatserve.http.accesslog import LoggedLitestar
 from chatserve.http.errors import error_response
 from chatserve.http.wire import MAX_BODY_BYTES
-from chatserve.logs import escape_log_lines
+from chatserve.logs import ensure_output
 from chatserve.reload import watching
 from chatserve.routes.chat import chat_route
 from chatserve.routes.docs import DOCS_PATH, docs_plugins, docs_router
@@ -56,7 +56,7 @@ def create_app(
 
     With `reload`, a watcher reloads the config and the chat function's code when they change.
     """
-    escape_log_lines()  # whichever server runs the app, and however it set up logging
+    ensure_output()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
     server = bot.config.server
     shared = backends(bot.config, bot.data_dir())

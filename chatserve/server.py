@@ -24,7 +24,7 @@ except ImportError:  # httptools is not installed: h11 only
 
 from chatserve.app import create_app
 from chatserve.bot.load import load
-from chatserve.logs import escape_log_lines
+from chatserve.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure
 from chatserve.store.shared.backends import reach
 
 logger = logging.getLogger("chatserve")
@@ -47,16 +47,18 @@ def run(
     workers: int = 1,
     loop: str = "auto",
     http: str = "auto",
+    log_level: str = "info",
+    log_format: str = "text",
 ) -> None:
     """Load `config` and reach its database and bucket (raising ConfigError before anything
     listens), then serve it until stopped.
 
-    `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed."""
+    `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed.
+    The log (uvicorn's lines too) is written at `log_level` in `log_format` (`text`, `json`)."""
     bot = load(config)
     reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
-    logging.basicConfig(level=logging.INFO, format="%(levelname)-9s %(message)s")
-    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected" is noise
-    escape_log_lines()  # already here: `--workers` leaves building the app to the workers
+    configure(log_level, log_format)
+    os.environ[LEVEL_VARIABLE], os.environ[FORMAT_VARIABLE] = log_level, log_format  # workers
     server = bot.config.server
     host = host or server.host
     if host in WILDCARD_ADDRESSES and not server.allowed_hosts:
@@ -68,7 +70,8 @@ def run(
     options: dict[str, Any] = {
         "host": host,
         "port": server.port if port is None else port,
-        "log_level": "info",
+        "log_level": log_level,
+        "log_config": None,  # uvicorn's lines go through the handler `configure` set up
         "access_log": False,  # chatserve writes its own, with durations
         "root_path": server.root_path,
         "proxy_headers": False,  # the app believes server.forwarded_allow_ips itself

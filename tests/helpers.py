@@ -145,3 +145,11 @@ class EventReader:
                 elif not line.startswith(":") and ": " in line:
                     key, value = line.split(": ", 1)
                     fields[key] = value
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """A response's error body, its request id checked against the response's `X-Request-ID`
+    and left out (it differs every time)."""
+    error = dict(response.json()["error"])
+    assert error.pop("request_id") == response.headers["x-request-id"]
+    return error

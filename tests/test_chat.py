@@ -93,7 +93,10 @@ def test_chatserve_error_is_shown_to_the_user(client) -> None:
     http = client("fn: bot.py:refuse\n")
     response = http.post("/api/chat", json={"message": "x"})
     assert response.status_code == 422
-    assert response.json() == {"error": {"message": "I can't answer that."}}
+    assert response.json()["error"] == {
+        "message": "I can't answer that.",
+        "request_id": response.headers["x-request-id"],  # as the server's log names it
+    }
     events = parse_sse(http.post("/api/chat", json={"message": "x", "stream": True}).text)
     assert events == [
         ("error", {"message": "I can't answer that."}),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import wait_until
+from helpers import error_of, wait_until
 
 from chatserve.store.flags import FlagStore
 
@@ -192,7 +192,7 @@ def test_flags_have_the_limits_of_chats(client, history: list, status: int, mess
     chat = http.post("/api/chat", json={"message": "hi", "history": history})
     body = {"history": history, "index": len(history) - 1, "option": "Like"}
     flag = http.post("/api/flag", json=body)
-    assert (flag.status_code, flag.json()) == (chat.status_code, chat.json())
+    assert (flag.status_code, error_of(flag)) == (chat.status_code, error_of(chat))
     assert status == flag.status_code and message in flag.json()["error"]["message"]
 
 

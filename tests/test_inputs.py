@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import parse_sse
+from helpers import error_of, parse_sse
 
 from chatserve.bot.load import load
 from chatserve.errors import ConfigError
@@ -49,8 +49,9 @@ def http(client):
 
 def ask(http, inputs: list) -> tuple[int, object]:
     response = http.post("/api/chat", json={"message": "hi", "inputs": inputs})
-    body = response.json()
-    return response.status_code, body.get("messages", [{}])[0].get("content") or body["error"]
+    if response.status_code != 200:
+        return response.status_code, error_of(response)
+    return response.status_code, response.json()["messages"][0]["content"]
 
 
 def test_values_reach_the_function_in_order_and_missing_ones_default(http) -> None:

@@ -5,6 +5,7 @@ characters."""
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import pkgutil
 import re
@@ -175,3 +176,48 @@ def test_every_chatserve_logger_escapes(write_config) -> None:
     assert {"chatserve", "chatserve.access"} <= {logger.name for logger in loggers}
     for logger in loggers:
         assert any(isinstance(f, EscapeControlCharacters) for f in logger.filters), logger.name
+
+
+def json_lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_plain_uvicorn_gets_chatserve_lines_as_json_with_request_ids(
+    write_config, live_process, monkeypatch
+) -> None:
+    monkeypatch.setenv("CHATSERVE_LOG_FORMAT", "json")
+    path = write_config("fn: bot.py:echo\n")
+    app = "import chatserve\napp = chatserve.create_app('bot.yaml')\n"
+    (path.parent / "app.py").write_text(app)
+    command = [sys.executable, "-m", "uvicorn", "app:app", "--port", "{port}"]
+    server = live_process(command, cwd=path.parent)  # no `chatserve serve`, no log set-up
+    traced = httpx.post(
+        f"{server.url}/api/chat", json={"message": "hi"}, headers={"X-Request-ID": "trace-123"}
+    )
+    assert traced.headers["x-request-id"] == "trace-123"  # the proxy's id, kept
+    missing = httpx.get(f"{server.url}/nope", headers={"X-Request-ID": "bad id"})
+    made = missing.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)  # malformed: a new one
+    assert missing.json()["error"]["request_id"] == made
+    wait_until(lambda: any(e.get("path") == "/nope" for e in json_lines(server.output())))
+    access = [e for e in json_lines(server.output()) if e["logger"] == "chatserve.access"]
+    chat = next(entry for entry in access if entry["path"] == "/api/chat")
+    assert (chat["method"], chat["status"], chat["request_id"]) == ("POST", 200, "trace-123")
+    assert {"time", "level", "message", "ms", "bytes"} <= set(chat)
+    assert next(e for e in access if e["path"] == "/nope")["request_id"] == made
+
+
+def test_serve_writes_uvicorn_lines_too_in_the_chosen_format(write_config, live_server) -> None:
+    server = live_server(write_config("fn: bot.py:echo\n"), "--log-format", "json")
+    httpx.get(f"{server.url}/api/config")
+    wait_until(lambda: any(e.get("path") == "/api/config" for e in json_lines(server.output())))
+    entries = json_lines(server.output())
+    assert any(e["logger"].startswith("uvicorn") for e in entries)  # uvicorn's own lines
+    assert all(line.startswith("{") for line in server.output().splitlines() if line)
+
+
+def test_the_log_level_leaves_out_lines_below_it(write_config, live_server) -> None:
+    server = live_server(write_config("fn: bot.py:echo\n"), "--log-level", "warning")
+    httpx.get(f"{server.url}/api/config")
+    httpx.get(f"{server.url}/broken-on-purpose")
+    assert "method=GET" not in server.output()  # access lines are info

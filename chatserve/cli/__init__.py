@@ -14,6 +14,8 @@ import click
 from chatserve import __version__
 
 FORMATS = ("text", "json", "github")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,6 +114,24 @@ Examples:
 )
 @_implementation("--loop", "asyncio", "uvloop", "Event loop")
 @_implementation("--http", "h11", "httptools", "HTTP/1.1 parser")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS),
+    default="info",
+    show_default=True,
+    envvar="CHATSERVE_LOG_LEVEL",
+    show_envvar=True,
+    help="The least a line must matter to be written (info: one line per request).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="CHATSERVE_LOG_FORMAT",
+    show_envvar=True,
+    help="Lines of text, or one JSON object per line (with each request's id).",
+)
 def serve(
     config: str,
     host: str | None,
@@ -120,6 +140,8 @@ def serve(
     workers: int,
     loop: str,
     http: str,
+    log_level: str,
+    log_format: str,
 ) -> None:
     """Serve the bot described by CONFIG."""
     from chatserve.errors import ConfigError
@@ -134,6 +156,8 @@ def serve(
             workers=workers,
             loop=loop,
             http=http,
+            log_level=log_level,
+            log_format=log_format,
         )
     except ConfigError as exc:
         click.echo(str(exc), err=True)

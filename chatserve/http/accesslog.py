@@ -1,8 +1,9 @@
 """One access log line per HTTP request, written when its response ends (a stream's too):
 
-    method=POST path=/api/chat status=200 ms=412.7 bytes=1804 client=127.0.0.1 user=ana
+    method=POST path=/api/chat status=200 ms=412.7 bytes=1804 client=127.0.0.1 user=ana id=5f0c…
 
-`key=value` pairs (logfmt) a log shipper can parse. Never the query string, headers or cookies,
+`key=value` pairs (logfmt) a log shipper can parse; with `--log-format json`, the same fields as
+keys of the line's object. Never the query string, headers or cookies,
 which can carry secrets.
 """
 
@@ -16,17 +17,23 @@ from typing import Any
 from litestar import Litestar
 from litestar.types import Message, Receive, Scope, Send
 
+from chatserve.http.requestid import HEADER, current, request_id
+
 logger = logging.getLogger("chatserve.access")
 
 
 class LoggedLitestar(Litestar):
-    """Litestar, logging every HTTP request, unknown routes and refusals included."""
+    """Litestar, giving every HTTP request an id (`chatserve.http.requestid`) and logging every
+    one, unknown routes and refusals included."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         start = time.perf_counter()
+        identity = request_id(scope)
+        current.set(identity)  # this request's task, and the tasks it starts
+        echoed = (HEADER, identity.encode())
         sent = {"status": 500, "bytes": 0}
 
         async def counting_send(message: Message) -> None:
@@ -34,27 +41,32 @@ class LoggedLitestar(Litestar):
                 sent["bytes"] += len(message.get("body", b""))
             elif message["type"] == "http.response.start":
                 sent["status"] = message["status"]
+                message["headers"] = [*message.get("headers", ()), echoed]
             await send(message)
 
         try:
             await super().__call__(scope, receive, counting_send)
         finally:
-            logger.info("%s", _line(scope, sent, (time.perf_counter() - start) * 1000))
+            if logger.isEnabledFor(logging.INFO):
+                fields = _fields(scope, sent, (time.perf_counter() - start) * 1000)
+                line = " ".join(f"{key}={_value(value)}" for key, value in fields.items())
+                logger.info("%s", line, extra={"fields": fields})
 
 
-def _line(scope: Scope, sent: dict[str, int], ms: float) -> str:
+def _fields(scope: Scope, sent: dict[str, int], ms: float) -> dict[str, Any]:
     client = scope.get("client")
     fields: dict[str, Any] = {
         "method": scope["method"],
         "path": _path(scope),
         "status": sent["status"],
-        "ms": f"{ms:.1f}",
+        "ms": round(ms, 1),
         "bytes": sent["bytes"],
         "client": client[0] if client else "-",
     }
     if scope.get("user"):
         fields["user"] = scope["user"]
-    return " ".join(f"{key}={_value(value)}" for key, value in fields.items())
+    fields["id"] = current.get()
+    return fields
 
 
 def _path(scope: Scope) -> str:

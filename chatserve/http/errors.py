@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 
+from chatserve.http.requestid import current
 from chatserve.http.wire import MAX_JSON_DEPTH
 from chatserve.security.auth import sign_in_first
 
@@ -16,7 +17,8 @@ logger = logging.getLogger("chatserve")
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Every error as `{"error": {"message": ...}}`; details of unexpected ones stay in the log.
+    """Every error as `{"error": {"message": ..., "request_id": ...}}`; details of unexpected
+    ones stay in the log, under that id.
     A page whose session has ended is sent to sign in instead."""
     if isinstance(exc, NotAuthorizedException):
         redirect = sign_in_first(request)
@@ -26,7 +28,7 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
     if error is None:
         logger.error("Unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         error = HTTPException(status_code=500, detail="Internal server error.")
-    body = {"error": {"message": error.detail}}
+    body = {"error": {"message": error.detail, "request_id": current.get()}}
     return Response(body, status_code=error.status_code, headers=error.headers)
 
 

@@ -86,6 +86,8 @@ class UploadResponse(msgspec.Struct):
 
 class ErrorDetail(msgspec.Struct):
     message: str
+    request_id: str | None = None
+    """The request's id (as in its `X-Request-ID` header and the server's log)."""
 
 
 class ErrorResponse(msgspec.Struct):
