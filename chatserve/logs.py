@@ -26,8 +26,6 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 NAME = "chatserve"
 """The logger chatserve's modules write to; `chatserve.access` and any other below it too."""
 
-LEVELS = ("debug", "info", "warning", "error")
-FORMATS = ("text", "json")
 LEVEL_VARIABLE, FORMAT_VARIABLE = "CHATSERVE_LOG_LEVEL", "CHATSERVE_LOG_FORMAT"
 
 
@@ -74,7 +72,8 @@ def ensure_output() -> None:
     chatserve = logging.getLogger(NAME)
     if not chatserve.handlers and not logging.getLogger().handlers:
         chatserve.addHandler(handler(os.environ.get(FORMAT_VARIABLE, "text")))
-        chatserve.setLevel(os.environ.get(LEVEL_VARIABLE, "info").upper())
+        level = os.environ.get(LEVEL_VARIABLE, "info").upper()
+        chatserve.setLevel(level if level in logging.getLevelNamesMapping() else logging.INFO)
         chatserve.propagate = False
     escape_log_lines()
 

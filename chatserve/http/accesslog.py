@@ -1,6 +1,6 @@
 """One access log line per HTTP request, written when its response ends (a stream's too):
 
-    method=POST path=/api/chat status=200 ms=412.7 bytes=1804 client=127.0.0.1 user=ana id=5f0c…
+    method=POST path=/api/chat status=200 ms=412.7 bytes=1804 client=::1 user=ana request_id=5f0c
 
 `key=value` pairs (logfmt) a log shipper can parse; with `--log-format json`, the same fields as
 keys of the line's object. Never the query string, headers or cookies,
@@ -65,7 +65,7 @@ def _fields(scope: Scope, sent: dict[str, int], ms: float) -> dict[str, Any]:
     }
     if scope.get("user"):
         fields["user"] = scope["user"]
-    fields["id"] = current.get()
+    fields["request_id"] = current.get()
     return fields
 
 
