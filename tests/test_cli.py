@@ -204,3 +204,11 @@ def test_other_commands_options_come_from_the_environment(tmp_path: Path, monkey
     monkeypatch.setenv("CHATSERVE_VALIDATE_FORMAT", "github")
     monkeypatch.setenv("CHATSERVE_VALIDATE_NO_IMPORT", "1")
     assert run("validate", config).output.startswith("::error file=")
+
+
+def test_schema_write_refreshes_a_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "chatserve.schema.json"
+    copy.write_text('{"stale": true}')
+    result = run("schema", "--write", str(copy))
+    assert result.exit_code == 0
+    assert copy.read_text() == (ROOT / "schemas" / "chatserve.schema.json").read_text()

@@ -237,11 +237,23 @@ def flags(config: str, fmt: str, since: str | None, output: str | None) -> None:
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of config files."""
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write it to this file (such as the chatserve.schema.json `init` made) instead.",
+)
+def schema(target: str | None) -> None:
+    """Print the JSON Schema of config files, or refresh a copy of it after an upgrade."""
+    from pathlib import Path
+
     from chatserve.config.schema import schema_text
 
-    click.echo(schema_text(), nl=False)
+    if target is None:
+        click.echo(schema_text(), nl=False)
+        return
+    Path(target).write_text(schema_text())
+    click.echo(f"wrote {target}", err=True)
 
 
 @main.command("hash-password")
