@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from chatserve.cli import main, serve
@@ -148,11 +147,6 @@ def test_init_writes_a_working_bot(tmp_path: Path) -> None:
     again = run("init", str(folder))
     assert again.exit_code == 1
     assert "already exist(s)" in again.output
-
-
-def test_pre_commit_hook_runs_validate() -> None:
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["entry"] == "chatserve validate"
 
 
 @pytest.mark.parametrize(("option", "package"), [("--loop", "uvloop"), ("--http", "httptools")])

@@ -175,10 +175,18 @@ def serve(
     envvar="CHATSERVE_VALIDATE_FORMAT",
 )
 @click.option("--no-import", is_flag=True, help="Do not import `fn` (faster; checks less).")
-def validate(configs: tuple[str, ...], fmt: str, no_import: bool) -> None:
+@click.option(
+    "--configs-only",
+    is_flag=True,
+    help="Skip files that are not chatserve configs: check only *.chatserve.yaml files and those "
+    "with the schema comment or a top-level `fn:` key (for pre-commit hooks).",
+)
+def validate(configs: tuple[str, ...], fmt: str, no_import: bool, configs_only: bool) -> None:
     """Check config files; print every problem; exit 1 if any file is invalid."""
-    from chatserve.cli.validate import check, report
+    from chatserve.cli.validate import check, looks_like_config, report
 
+    if configs_only:
+        configs = tuple(path for path in configs if looks_like_config(path))
     results = {path: check(path, import_fn=not no_import) for path in configs}
     click.echo(report(results, fmt), nl=False)
     sys.exit(1 if any(results.values()) else 0)

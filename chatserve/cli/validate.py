@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,25 @@ from chatserve.config import source as yaml_source
 from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError, Problem
 from chatserve.paths import schema_path
+
+# What marks a YAML file as a chatserve config for `--configs-only`: a `*.chatserve.yaml` name,
+# the schema comment `chatserve init` writes, or a top-level `fn:` key (found in the text, so
+# that a file with a syntax error is still checked).
+_CONFIG_NAME = re.compile(r"\.chatserve\.ya?ml$")
+_CONFIG_TEXT = re.compile(
+    r"^(#\s*yaml-language-server:\s*\$schema=\S*chatserve\.schema\.json|fn\s*:)", re.M
+)
+
+
+def looks_like_config(path: str) -> bool:
+    """Whether `path` is a chatserve config by its name, its schema comment or a top-level `fn:`."""
+    if _CONFIG_NAME.search(path):
+        return True
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # let check() report why it cannot be read
+    return _CONFIG_TEXT.search(text) is not None
 
 
 def check(path: str, *, import_fn: bool = True) -> list[Problem]:
