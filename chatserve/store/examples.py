@@ -51,6 +51,8 @@ FORMAT = 1
 
 ANSWER = "answer.json"
 LOCK = ".lock"
+TURN_WAIT = 24 * 3600.0
+"""Seconds to wait while another process computes answers before giving up."""
 """In the examples folder: held by the worker process computing answers."""
 
 
@@ -130,7 +132,9 @@ class ExampleCache:
         """Held while answers are computed: by one worker process at a time (a lock file)
         and, with replicas, by one replica at a time (an advisory lock)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.folder / LOCK, thread_local=False)  # taken in a worker thread
+        # Taken in a worker thread, released on the loop; a finite wait, since filelock treats
+        # an endless one on a lock its own process holds as a deadlock (another cache's turn).
+        lock = FileLock(self.folder / LOCK, timeout=TURN_WAIT, thread_local=False)
         await asyncio.to_thread(lock.acquire)
         try:
             if self.database is None:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 DATABASE = "flags.sqlite3"
 OPENING = ".flags.lock"
+OPENING_WAIT = 60.0
+"""Seconds to wait for another process opening the store (finite: filelock takes an endless
+wait on a lock its own process holds for a deadlock)."""
 FILES = "files"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -206,7 +209,7 @@ class FlagStore(KeptFiles):
             self.folder.mkdir(parents=True, exist_ok=True)
             # Switching a new database to WAL fails at once ("database is locked") while another
             # process does the same, without waiting: processes take turns opening it.
-            with FileLock(self.folder / OPENING):
+            with FileLock(self.folder / OPENING, timeout=OPENING_WAIT):
                 connection = sqlite3.connect(
                     self.path, timeout=60, isolation_level=None, check_same_thread=False
                 )
