@@ -206,3 +206,24 @@ def test_schema_write_refreshes_a_copy(tmp_path: Path) -> None:
     result = run("schema", "--write", str(copy))
     assert result.exit_code == 0
     assert copy.read_text() == (ROOT / "schemas" / "chatserve.schema.json").read_text()
+
+
+def test_an_env_file_fills_the_environment_first(tmp_path: Path, monkeypatch) -> None:
+    for name in ("CI_TOKEN", "CHATSERVE_PORT"):  # unset now, and again after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    config = write(
+        tmp_path,
+        "bot.yaml",
+        'fn: a:b\nserver: {auth: {tokens: [{name: ci, token: "${CI_TOKEN}"}]}}\n',
+    )
+    unset = run("validate", "--no-import", config)
+    assert unset.exit_code == 1 and "'CI_TOKEN' is not set" in unset.output
+    env = tmp_path / ".env"
+    env.write_text("# secrets\nexport CI_TOKEN='a-token-of-twenty-chars'\nCHATSERVE_PORT=9126\n")
+    assert run("validate", "--env-file", str(env), "--no-import", config).exit_code == 0
+    params = serve.make_context("serve", [config, "--env-file", str(env)]).params
+    assert params["port"] == 9126  # options may come from it too
+    monkeypatch.setenv("CHATSERVE_PORT", "9127")
+    params = serve.make_context("serve", [config, "--env-file", str(env)]).params
+    assert params["port"] == 9127  # what the environment already says wins

@@ -33,6 +33,23 @@ class DefaultGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from dotenv import load_dotenv
+
+        load_dotenv(value, override=False)  # what the environment already says wins
+
+
+env_file = click.option(
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,  # first: the other options and the config's ${VAR}s may come from it
+    expose_value=False,
+    callback=_load_env_file,
+    help="Read KEY=VALUE lines into the environment first (for ${VAR}s and CHATSERVE_*).",
+)
+
+
 def _implementation(option: str, plain: str, fast: str, what: str) -> Callable[[F], F]:
     """One of uvicorn's choices of implementation: `auto` is the fast one when installed, and
     asking for it when it is not is a usage error."""
@@ -82,6 +99,7 @@ Examples:
   PORT=8080 chatserve serve bot.yaml                     as platforms set the port"""
 )
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@env_file
 @click.option(
     "--host",
     envvar="CHATSERVE_HOST",
@@ -166,6 +184,7 @@ def serve(
 
 @main.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@env_file
 @click.option(
     "--format",
     "fmt",
