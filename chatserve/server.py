@@ -58,7 +58,6 @@ def run(
     bot = load(config)
     reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
     configure(log_level, log_format)
-    os.environ[LEVEL_VARIABLE], os.environ[FORMAT_VARIABLE] = log_level, log_format  # workers
     server = bot.config.server
     host = host or server.host
     if host in WILDCARD_ADDRESSES and not server.allowed_hosts:
@@ -80,8 +79,9 @@ def run(
         # Chats get `shutdown_grace` to end; then a moment to send their final events.
         "timeout_graceful_shutdown": server.shutdown_grace + FINAL_EVENTS,
     }
-    if workers > 1:
+    if workers > 1:  # each worker builds its app, and sets up its log, from these
         os.environ[CONFIG_VARIABLE] = str(Path(config).resolve())
+        os.environ[LEVEL_VARIABLE], os.environ[FORMAT_VARIABLE] = log_level, log_format
         # A worker computing eager example answers, or starting on a busy machine, takes more
         # than uvicorn's 5 s to be ready: it would be killed and started again forever.
         options["timeout_worker_healthcheck"] = 60

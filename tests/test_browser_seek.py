@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from browsing import expect, log, send
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Locator, Page, Response
 
 SEEK_PY = """
 from pathlib import Path
@@ -155,15 +155,26 @@ def media_responses(page: Page) -> list[Response]:
     return seen
 
 
+def shown(page: Page, name: str, tag: str) -> Locator:
+    """Send the name of a file the bot returns; its `<video>` or `<audio>`, metadata loaded."""
+    send(page, name)
+    player = log(page).locator(tag)
+    expect(player).to_have_count(1)
+    page.wait_for_function(f"({tag}) => {tag}.readyState >= 1", arg=player.element_handle())
+    return player
+
+
+def range_start(header: str) -> int:
+    """The first byte a `Range: bytes=N-` header asks for."""
+    return int(header.removeprefix("bytes=").split("-")[0])
+
+
 def test_a_video_seeks_with_a_range_request_answered_206(open_bot, tmp_path: Path) -> None:
     page = open_bot("fn: bot.py:media\n", bot_py=SEEK_PY)
     make_video(page, tmp_path / "clip.webm")
     size = (tmp_path / "clip.webm").stat().st_size
     responses = media_responses(page)
-    send(page, "clip.webm")
-    video = log(page).locator("video")
-    expect(video).to_have_count(1)
-    page.wait_for_function("(video) => video.readyState >= 1", arg=video.element_handle())
+    video = shown(page, "clip.webm", "video")
     assert video.evaluate("(video) => video.duration") == SECONDS
     loaded = len(responses)
     target = SECONDS * 0.75
@@ -185,11 +196,11 @@ def test_a_video_seeks_with_a_range_request_answered_206(open_bot, tmp_path: Pat
     for response in responses:
         assert response.status == 206, asked
         assert response.headers["accept-ranges"] == "bytes"
-        first = int(response.request.headers["range"].removeprefix("bytes=").split("-")[0])
+        first = range_start(response.request.headers["range"])
         assert response.headers["content-range"] == f"bytes {first}-{size - 1}/{size}"
     # The seek fetched the part it needs, past the middle, instead of reading up to there.
     after_seek = [r.request.headers["range"] for r in responses[loaded:]]
-    starts = [int(header.removeprefix("bytes=").split("-")[0]) for header in after_seek]
+    starts = [range_start(header) for header in after_seek]
     assert any(size // 2 < start < size for start in starts), (asked, size)
 
 
@@ -198,10 +209,7 @@ def test_audio_is_served_in_parts(open_bot, tmp_path: Path) -> None:
     make_tone(tmp_path / "tone.wav")
     size = (tmp_path / "tone.wav").stat().st_size
     responses = media_responses(page)
-    send(page, "tone.wav")
-    player = log(page).locator("audio")
-    expect(player).to_have_count(1)
-    page.wait_for_function("(audio) => audio.readyState >= 1", arg=player.element_handle())
+    player = shown(page, "tone.wav", "audio")
     first = responses[0]
     assert (first.request.headers.get("range"), first.status) == ("bytes=0-", 206)
     assert first.headers["content-range"] == f"bytes 0-{size - 1}/{size}"

@@ -20,7 +20,9 @@ from typing import Any
 from chatserve.config.source import Key, Source, dotted
 from chatserve.errors import Problem
 
-_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+REFERENCE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
+"""`${VAR}` or `${VAR:-default}` (also the JSON Schema's pattern for such a value)."""
+_REFERENCE = re.compile(r"\$\$\{|" + REFERENCE)  # `$${` is an escaped, literal `${`
 
 
 @dataclass(frozen=True)

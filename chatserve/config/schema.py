@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chatserve.config.environment import REFERENCE
 from chatserve.config.inputs import INPUT_TYPES
 from chatserve.config.models import Config
 from chatserve.config.outputs import OUTPUT_TYPES
@@ -12,8 +13,6 @@ from chatserve.config.server import Settings, scalar_types
 
 SCHEMA_ID = "https://chatserve.dev/schemas/chatserve.schema.json"
 
-REFERENCE = r"\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}"
-"""A `${VAR}` or `${VAR:-default}` reference, as `config.environment` reads them."""
 
 _AS_TEXT = {
     int: r"^\s*[+-]?[0-9]+(_[0-9]+)*(\.0+)?\s*$",

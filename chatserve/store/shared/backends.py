@@ -113,10 +113,7 @@ def connected(config: Config, data_dir: Path) -> Backends:
     reached, saying why."""
     made = backends(config, data_dir)
     try:
-        if made.database is not None:
-            _reached(config, "database", made.database.where, made.database.open)
-        if made.bucket is not None:
-            _reached(config, "storage", made.bucket.where, made.bucket.check)
+        _reached_all(config, made, Postgres.open)
     except ConfigError:
         made.close()
         raise
@@ -124,8 +121,17 @@ def connected(config: Config, data_dir: Path) -> Backends:
 
 
 def reach(config: Config, data_dir: Path) -> None:
-    """Check that the backends of `config` can be reached (ConfigError if not)."""
-    connected(config, data_dir).close()
+    """Check that the backends of `config` can be reached (ConfigError if not): the database
+    by migrating it, without starting a pool the app starts again when it runs."""
+    _reached_all(config, backends(config, data_dir), Postgres.migrate)
+
+
+def _reached_all(config: Config, made: Backends, connect: Callable[[Postgres], None]) -> None:
+    if made.database is not None:
+        database = made.database
+        _reached(config, "database", database.where, lambda: connect(database))
+    if made.bucket is not None:
+        _reached(config, "storage", made.bucket.where, made.bucket.check)
 
 
 def _reached(config: Config, key: str, where: str, connect: Callable[[], None]) -> None:

@@ -99,13 +99,17 @@ class Postgres:
         )
 
     def open(self) -> None:
-        """Connect and migrate; raises, saying why, if the database cannot be reached."""
-        # One connection of its own first: a pool that cannot connect only says it timed out.
+        """Migrate, then fill the pool; raises, saying why, if the database cannot be reached."""
+        self.migrate()
+        self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+
+    def migrate(self) -> None:
+        """Bring the schema up to date over a connection of its own (a pool that cannot
+        connect only says that it timed out; this says why)."""
         with self.psycopg.connect(
             self.url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)
         ) as connection:
             migrate(connection, MIGRATIONS)
-        self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
 
     def close(self) -> None:
         self.pool.close()
