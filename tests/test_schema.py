@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from chatserve import __version__
+from chatserve.cli.validate import looks_like_config
 from chatserve.config.models import Config
-from chatserve.config.schema import json_schema
+from chatserve.config.schema import json_schema, schema_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +24,28 @@ VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
 
 def test_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_the_schema_is_published_per_minor_release() -> None:
+    assert (
+        schema_url("0.1.0")
+        == schema_url("0.1.7")
+        == ("https://chatserve.dev/schemas/0.1/chatserve.schema.json")
+    )
+    assert schema_url("1.2.0").endswith("/1.2/chatserve.schema.json")
+    assert SCHEMA["$id"] == schema_url(__version__)
+
+
+def test_the_schemastore_entry_names_this_release_and_the_files_validate_checks() -> None:
+    entry = json.loads((ROOT / "schemas" / "catalog.json").read_text())
+    release = ".".join(__version__.split(".")[:2])
+    assert entry["versions"][release] == SCHEMA["$id"]
+    assert entry["url"] == schema_url().replace(f"/{release}/", "/latest/")
+    for name in ("bot.chatserve.yaml", "configs/support.chatserve.yml"):
+        assert any(fnmatch.fnmatch(Path(name).name, pattern) for pattern in entry["fileMatch"])
+        assert looks_like_config(name)  # the pre-commit hooks check what editors match
+    for name in ("bot.yaml", "chatserve.yaml", "x.chatserve.json"):
+        assert not any(fnmatch.fnmatch(name, pattern) for pattern in entry["fileMatch"])
 
 
 def test_every_key_has_a_description() -> None:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chatserve import __version__
 from chatserve.config.environment import REFERENCE
 from chatserve.config.inputs import INPUT_TYPES
 from chatserve.config.models import Config
 from chatserve.config.outputs import OUTPUT_TYPES
 from chatserve.config.server import Settings, scalar_types
 
-SCHEMA_ID = "https://chatserve.dev/schemas/chatserve.schema.json"
+SCHEMA_ROOT = "https://chatserve.dev/schemas"
+SCHEMA_NAME = "chatserve.schema.json"
+
+
+def schema_url(release: str = __version__) -> str:
+    """Where the schema of a release's configs is published: one URL per minor release
+    (`.../schemas/0.1/chatserve.schema.json`): a patch release never changes the schema."""
+    major, minor = release.split(".")[:2]
+    return f"{SCHEMA_ROOT}/{major}.{minor}/{SCHEMA_NAME}"
 
 
 _AS_TEXT = {
@@ -33,7 +42,8 @@ def json_schema() -> dict[str, Any]:
     _shortcuts(schema)
     _someone_signs_in(schema)
     _interpolated(schema)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    return {"$schema": draft, "$id": schema_url(), **schema}
 
 
 def _shortcuts(schema: dict[str, Any]) -> None:
