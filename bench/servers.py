@@ -93,9 +93,23 @@ def proc_stat(pid: int) -> list[str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    fields = proc_stat(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time the process (all its threads) has used so far.
+
+    Read from the process's CPU-time clock, to the nanosecond: /proc/<pid>/stat counts in
+    ticks of 10 ms, which is several percent of a short case's CPU time. /proc is the fallback.
+    """
+    try:
+        return time.clock_gettime(_process_clock(pid))
+    except OSError:
+        fields = proc_stat(pid)
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_clock(pid: int) -> int:
+    """Linux's id of the clock that `clock_getcpuclockid(pid)` would return in C: the CPU time
+    of the whole process (CPUCLOCK_SCHED, process-wide), as `CLOCK_PROCESS_CPUTIME_ID` is for
+    the calling one."""
+    return (~pid << 3) | 2
 
 
 def rss_bytes(pid: int) -> int:
