@@ -24,6 +24,7 @@ from chatserve.http.accesslog import LoggedLitestar
 from chatserve.http.errors import error_response
 from chatserve.http.wire import MAX_BODY_BYTES
 from chatserve.logs import ensure_output
+from chatserve.observe import observing
 from chatserve.reload import watching
 from chatserve.routes.chat import chat_route
 from chatserve.routes.docs import DOCS_PATH, docs_plugins, docs_router
@@ -60,6 +61,7 @@ def create_app(
     bot = config if isinstance(config, Bot) else load(config)
     server = bot.config.server
     shared = backends(bot.config, bot.data_dir())
+    observe = observing(bot.config)
     files = FileStore(
         bot.data_dir(),
         bot.allowed_paths(),
@@ -69,7 +71,9 @@ def create_app(
     )
     holder = BotHolder(bot, webui or WebUI(), files, live=reload, database=shared.database)
     flag_stores = FlagStores(shared.flags(flagging_dir(bot.config, bot.folder)))
-    services = Services(holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores)
+    services = Services(
+        holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores, watch=observe.watch
+    )
     app = LoggedLitestar(
         route_handlers=[
             *PAGES,
@@ -82,10 +86,21 @@ def create_app(
             log_in,
             log_out,
             *_openai_routes(bot),
+            *observe.routes,
         ],
         state=State({"services": services}),
         dependencies=services.provide(),
-        lifespan=[_worker_threads, _backends, _flag_stores, example_answers, watching, sweeper],
+        lifespan=[
+            _worker_threads,
+            _backends,
+            _flag_stores,
+            example_answers,
+            watching,
+            sweeper,
+            *observe.lifespan,
+        ],
+        middleware=observe.middleware,
+        plugins=observe.plugins,
         before_request=_guard,
         cors_config=(
             CORSConfig(

@@ -25,6 +25,7 @@ except ImportError:  # httptools is not installed: h11 only
 from chatserve.app import create_app
 from chatserve.bot.load import load
 from chatserve.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure
+from chatserve.observe import check as check_extras
 from chatserve.store.shared.backends import reach
 
 logger = logging.getLogger("chatserve")
@@ -56,6 +57,7 @@ def run(
     `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed.
     The log (uvicorn's lines too) is written at `log_level` in `log_format` (`text`, `json`)."""
     bot = load(config)
+    check_extras(bot.config)  # before `--workers` processes would each fail on it
     reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
     configure(log_level, log_format)
     server = bot.config.server

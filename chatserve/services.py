@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from litestar.di import Provide
 
 from chatserve.holder import BotHolder
+from chatserve.observe.turns import TurnWatch
 from chatserve.security.auth import Auth
 from chatserve.security.quotas import Quotas
 from chatserve.served import Served
@@ -31,6 +32,8 @@ class Services:
     backends: Backends
     flag_stores: FlagStores
     chats: RunningChats = field(default_factory=RunningChats)
+    watch: TurnWatch | None = None
+    """What records each client's turn for metrics and traces; None when both are off."""
     executor: Executor = field(init=False)
 
     @property

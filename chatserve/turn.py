@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -31,6 +31,7 @@ from chatserve.store.files import FileRefused, FileStore
 
 if TYPE_CHECKING:
     from chatserve.bot.load import Bot
+    from chatserve.observe.turns import TurnWatch
     from chatserve.services import Services
 
 logger = logging.getLogger("chatserve")
@@ -112,6 +113,7 @@ def queued(
         owner=owner_of(request),
         caller=_caller(request) if bot.request_parameter is not None else Request(),
         ticket=services.holder.line.join(),
+        watch=services.watch,
     )
 
 
@@ -124,7 +126,8 @@ def _caller(request: HTTPRequest[Any, Any, Any]) -> Request:
 
 class Turn:
     """A turn ready to run: the chat function's arguments, who the reply's files belong to,
-    and its place in line (None: it runs at once, as the example cache does)."""
+    its place in line (None: it runs at once, as the example cache does), and what watches
+    it for metrics and traces (None: nothing, at no cost)."""
 
     def __init__(
         self,
@@ -136,6 +139,7 @@ class Turn:
         owner: str | None,
         caller: Request,
         ticket: Ticket | None = None,
+        watch: TurnWatch | None = None,
     ) -> None:
         self.bot = bot
         self.args = args
@@ -143,6 +147,7 @@ class Turn:
         self.replies = Replies(files, owner, list(bot.config.additional_outputs))
         self.caller = caller
         self.ticket = ticket
+        self.watched = None if watch is None else watch.joined(self)
 
     async def positions(self) -> AsyncIterator[int]:
         """This turn's place in line (1 = next) each time it changes, until its slot is free."""
@@ -154,13 +159,13 @@ class Turn:
         """The reply each time the function produced a new one, the last one final, at most
         one every `interval` seconds (a stream's coalescing: the newest reply is taken, the
         ones in between are never converted)."""
-        async with self._running() as run:
+        async with self._running(stream=True) as run:
             async for value in run.updates(interval):
                 yield self._reply(value)
 
     async def final(self) -> Reply:
         """The final reply only (the replies before it are not converted)."""
-        async with self._running() as run:
+        async with self._running(stream=False) as run:
             return self._reply(await run.result())
 
     def release(self) -> None:
@@ -169,8 +174,13 @@ class Turn:
         if self.ticket is not None:
             self.ticket.release()
 
+    def _running(self, stream: bool) -> AbstractAsyncContextManager[Run]:
+        if self.watched is None:
+            return self._run()
+        return self.watched.around(self._run(), stream)
+
     @asynccontextmanager
-    async def _running(self) -> AsyncIterator[Run]:
+    async def _run(self) -> AsyncIterator[Run]:
         run = None
         try:
             if self.ticket is not None:

@@ -24,12 +24,15 @@ NEVER_AT_START = (
     "hypothesis",
     "jsonschema",
     "markdown_it",
+    "opentelemetry",
+    "prometheus_client",
     "rich",
     "schemathesis",
     "sqlite3",
 )
 """Modules no start-up needs: other commands' (flags export, schema), tests', the example
-cache's progress bar, the flag store's database (opened on the first rating)."""
+cache's progress bar, metrics' and traces' (off unless asked for), the flag store's database
+(opened on the first rating)."""
 
 PROBE = """
 import json, sys

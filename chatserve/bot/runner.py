@@ -69,6 +69,12 @@ class Run:
             self._producer = self._loop.create_task(self._acall(fn(*args)))
 
     @property
+    def yields(self) -> int:
+        """How many values the function has produced (a token each, for a generator that
+        yields its reply a token longer each time); counted anyway, so free to read."""
+        return self._changes
+
+    @property
     def reply(self) -> Any:
         """The latest value the function produced; None if it produced nothing."""
         return None if self.latest is _NOTHING else self.latest

@@ -67,12 +67,12 @@ _WRONG_TYPE = {int: "int_type", float: "float_type", bool: "bool_type", str: "st
 
 def scalar_types(annotation: Any) -> set[type]:
     """The scalar types (int, float, bool, str) a field takes, through `Annotated`, unions and
-    null; empty when it takes a list or a mapping."""
+    null; empty when it takes only lists or mappings (`true` or a mapping: bool)."""
     if typing.get_origin(annotation) is Annotated:
         return scalar_types(typing.get_args(annotation)[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         found = [scalar_types(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
-        return set().union(*found) if all(found) else set()
+        return set().union(*found)
     return {annotation} if annotation in _WRONG_TYPE else set()
 
 
@@ -182,6 +182,28 @@ class QuotaConfig(Settings):
         return 0 if value in (0, "0") else parse_size(value)
 
 
+class TracingConfig(Settings):
+    """Where the server sends its traces: OTLP over HTTP, to an OpenTelemetry collector."""
+
+    endpoint: str | None = None
+    """The collector's OTLP/HTTP traces URL, such as `http://collector:4318/v1/traces`. Null:
+    the standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` variable,
+    else `http://localhost:4318/v1/traces`."""
+
+    service_name: str | None = None
+    """The `service.name` of the spans. Null: the standard `OTEL_SERVICE_NAME` variable, else
+    the bot's `title`, else `chatserve`."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not (
+            urlsplit(value).scheme in ("http", "https") and urlsplit(value).netloc
+        ):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value
+
+
 class ServerConfig(Settings):
     """Where and how the server listens. Never sent to the browser."""
 
@@ -254,6 +276,16 @@ class ServerConfig(Settings):
     """Seconds the chats that are running may take to end once `chatserve serve` is told to
     stop (SIGTERM, Ctrl+C); it takes no new connections meanwhile. Chats still running then
     end with an error event saying the reply was cut short."""
+
+    metrics: bool = False
+    """Serve Prometheus metrics at `/metrics` (needs `pip install 'chatserve[metrics]'`):
+    requests, chats, tokens, waits in line and chat function errors. With `auth`, Prometheus
+    sends one of its tokens."""
+
+    tracing: bool | TracingConfig = False
+    """Send OpenTelemetry traces (needs `pip install 'chatserve[tracing]'`): a span per request
+    and one per chat turn inside it. `true` sends them where the standard `OTEL_*` variables
+    say; a mapping names the collector's `endpoint` and the `service_name`."""
 
     @field_validator("max_upload_size")
     @classmethod

@@ -1,11 +1,20 @@
-"""The optional clients shared state needs, imported only when a config asks for them."""
+"""The optional packages some keys need (shared state, metrics, traces), imported only when a
+config asks for them."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-EXTRAS = {"psycopg": "postgres", "psycopg_pool": "postgres", "obstore": "s3"}
+EXTRAS = {
+    "psycopg": "postgres",
+    "psycopg_pool": "postgres",
+    "obstore": "s3",
+    "prometheus_client": "metrics",
+    "opentelemetry.sdk.trace": "tracing",
+    "opentelemetry.instrumentation.asgi": "tracing",
+    "opentelemetry.exporter.otlp.proto.http": "tracing",
+}
 """Which of chatserve's extras installs each client."""
 
 
