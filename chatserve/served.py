@@ -10,6 +10,7 @@ import msgspec
 
 from chatserve.bot.load import Bot
 from chatserve.config.models import Config
+from chatserve.routes.docs import DOCS_PATH
 from chatserve.store.examples import ExampleCache, example_cache
 from chatserve.store.files import FileStore
 from chatserve.store.shared.postgres import Postgres
@@ -48,6 +49,10 @@ def build(
     config = public_config(bot, files, custom.css)
     config["revision"] = revision
     config["api"]["chat"] = startup.chat_path.lstrip("/")
+    config["api"]["model"] = bot.model_id  # on `/v1/*`
+    config["api"]["reference"] = DOCS_PATH.lstrip("/")
+    # The "Use via API" panel: nothing to show once `api_name: false` took the API away.
+    config["show_api"] = bot.config.show_api and startup.api_name is not False
     config["auth"] = startup.server.auth is not None
     config["api"]["events"] = "api/events" if live else None
     js = Asset.of(custom.js, "text/javascript") if custom.js else None

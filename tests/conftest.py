@@ -260,11 +260,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Open pages in fresh browser contexts (`color_scheme`, `viewport`, ... as keywords)."""
+    """Open pages in fresh browser contexts (`color_scheme`, `viewport`, ... as keywords), in
+    English (`locale="en-US"`) unless a test asks for another language: the page follows it."""
     contexts = []
 
     def open_page(**context_options) -> Page:
-        context = browser.new_context(**context_options)
+        context = browser.new_context(**{"locale": "en-US", **context_options})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

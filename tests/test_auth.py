@@ -255,7 +255,7 @@ def test_failed_logins_are_throttled_per_user_and_address_and_per_address(
     blocked = login_from(server, "127.0.0.2", "alice", "wonderland")  # even the right password
     assert blocked.status_code == 429
     assert 50 <= int(blocked.headers["retry-after"]) <= 60
-    assert "Too many failed attempts" in blocked.text
+    assert "Too many sign-in attempts. Try again in" in blocked.text
     assert SESSION_COOKIE not in blocked.headers.get("set-cookie", "")
 
     # Guessing from one address locks no one out elsewhere, nor other users there.

@@ -10,8 +10,12 @@ import pytest
 from browsing import expect, log, send
 from helpers import wait_until
 
+from chatserve.config.theme import THEMES
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+WEB = Path(__file__).resolve().parent.parent / "web" / "src"
 
 
 def test_page_shows_the_config(open_bot) -> None:
@@ -141,17 +145,18 @@ def _wait_until_dark(page: Page) -> None:
     wait_until(lambda: sum(_background(page)) < 3 * 80)
 
 
-def test_themes_differ(open_bot) -> None:
-    accents = set()
-    for theme in ("default", "ocean"):
-        page = open_bot(f"fn: bot.py:echo\ntheme: {theme}\n")
-        expect(page.locator("html")).to_have_attribute("data-theme", theme)
-        accents.add(
-            page.evaluate(
-                "getComputedStyle(document.documentElement).getPropertyValue('--cs-accent')"
-            )
-        )
-    assert len(accents) == 2
+@pytest.mark.parametrize("theme", THEMES)
+def test_each_theme_colours_the_page_and_the_page_carries_only_its_own(open_bot, theme) -> None:
+    page = open_bot(f"fn: bot.py:echo\ntheme: {theme}\n")
+    expect(page.locator("html")).to_have_attribute("data-theme", theme)
+    stylesheet = WEB / ("themes.css" if theme == "default" else f"themes/{theme}.css")
+    light_accent = re.search(r"--cs-accent: (#\w+);", stylesheet.read_text()).group(1)
+    accent = "getComputedStyle(document.documentElement).getPropertyValue('--cs-accent')"
+    assert page.evaluate(accent).strip() == light_accent
+    html = page.content()
+    assert [name for name in THEMES if f'[data-theme="{name}"]' in html] == (
+        [] if theme == "default" else [theme]
+    )
 
 
 def test_usable_at_phone_width(open_bot) -> None:

@@ -18,6 +18,8 @@ def test_a_good_edit_shows_up_without_a_reload_click(write_config, open_bot) -> 
     expect(page).to_have_title("After")
     expect(page.locator("html")).to_have_attribute("data-theme", "ocean")
     expect(page.locator("html")).to_have_attribute("data-revision", "2")
+    accent = "getComputedStyle(document.documentElement).getPropertyValue('--cs-accent')"
+    assert page.evaluate(accent).strip() == "#0369a1"  # ocean's rules came with the reload
     assert page.evaluate("window.notReloaded") is True  # applied in place
     expect(log(page)).to_contain_text("echo: kept")  # the conversation stays
 

@@ -163,7 +163,7 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
         "textbox", "additional_inputs", "additional_inputs_accordion", "additional_outputs",
         "submit_btn", "stop_btn", "autofocus", "editable", "save_history", "flagging",
         "fill_height", "fill_width", "autoscroll", "show_progress", "theme", "theme_css", "api",
-        "revision", "auth",
+        "revision", "auth", "language", "texts", "show_api",
     }  # fmt: skip
     text = http.get("/api/config").text
     for private in ("bot.py", "echo", "9999", "secret-place", "also-secret"):
@@ -173,7 +173,10 @@ def test_public_config_has_no_server_settings_or_fn(client) -> None:
     }  # fmt: skip
     assert config["chatbot"]["height"] == "300px"
     assert config["flagging"] == {"mode": "never", "options": ["Like", "Dislike"]}
-    assert config["api"] == {"chat": "api/chat", "upload": "api/upload", "events": None}
+    assert config["api"] == {
+        "chat": "api/chat", "upload": "api/upload", "events": None, "model": "t",
+        "reference": "schema",
+    }  # fmt: skip
     assert config["revision"] == 1
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from chatserve.bot.load import load
 from chatserve.errors import ConfigError
+from chatserve.ui.customize import builtin_theme_css
 
 
 def only_problem(folder: Path, yaml: str) -> str:
@@ -37,7 +38,9 @@ def test_custom_theme_becomes_css_for_both_schemes(client) -> None:
     )
     config = http.get("/api/config").json()
     assert config["theme"] == "soft"
-    css = config["theme_css"]
+    soft = builtin_theme_css("soft")
+    assert config["theme_css"].startswith(soft)  # the base theme's rules, then the custom ones
+    css = config["theme_css"][len(soft) :]
     assert "--cs-accent: #7c3aed;" in css
     assert "--cs-font: Inter, sans-serif;" in css
     assert "--cs-radius-sm: calc(14px / 2);" in css

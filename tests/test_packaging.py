@@ -40,8 +40,9 @@ def test_wheel_contains_the_web_ui_and_schema_and_uses_them(wheel: Path, tmp_pat
     probe = (
         "from chatserve.paths import web_dir, schema_path\n"
         "from chatserve.ui.bundle import WebUI\n"
+        "from chatserve.ui.texts import english\n"
         "print(web_dir().parent.parent == __import__('pathlib').Path.cwd())\n"
-        "print(schema_path().is_file(), len(WebUI().assets) > 0)\n"
+        "print(schema_path().is_file(), len(WebUI().assets) > 0, 'composer.send' in english())\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -51,7 +52,7 @@ def test_wheel_contains_the_web_ui_and_schema_and_uses_them(wheel: Path, tmp_pat
         text=True,
         check=True,
     )
-    assert result.stdout.split() == ["True", "True", "True"]
+    assert result.stdout.split() == ["True", "True", "True", "True"]
 
 
 def test_the_wheel_says_what_it_needs_and_ships_its_license(wheel: Path) -> None:

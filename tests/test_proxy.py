@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from browsing import expect, log, send
+from browsing import api_snippet, expect, log, open_api_panel, run_snippet, send
 from helpers import wait_until
 from proxying import Nginx
 
@@ -180,6 +180,33 @@ def test_the_api_streams_and_believes_the_proxy(bot) -> None:
 
     page = httpx.get(url, timeout=10)
     assert re.search(r"chatserve_client=\S+; HttpOnly; Path=/bot;", page.headers["set-cookie"])
+
+
+def test_the_api_panels_snippets_call_the_bot_under_its_sub_path(
+    bot, new_page, tmp_path: Path
+) -> None:
+    """What the "Use via API" panel shows works as pasted through the proxy, and its
+    commented-out upload works too once uncommented."""
+    url, _ = bot
+    page = new_page()
+    page.goto(url)
+    open_api_panel(page)
+    curl, python, openai = (api_snippet(page, name) for name in ("curl", "python", "openai"))
+    assert f"curl {url}api/chat" in curl
+    reply = "word word word word word"
+    assert reply in run_snippet("curl", curl, tmp_path)
+    assert run_snippet("python", python, tmp_path).strip().endswith(reply)
+    assert run_snippet("openai", openai, tmp_path).strip().endswith(reply)
+
+    shutil.copy(PNG, tmp_path / "photo.png")
+    [upload] = [line for line in curl.splitlines() if "api/upload" in line]
+    uploaded = run_snippet("curl", upload.removeprefix("#").strip(), tmp_path)
+    assert '"name":"photo.png"' in uploaded
+    lines = python.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# Files:"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("with httpx.stream"))
+    with_files = [*lines[:start], *(line[2:] for line in lines[start + 1 : end]), *lines[end:]]
+    assert run_snippet("python", "\n".join(with_files), tmp_path).strip() == "got 1 file(s)"
 
 
 def test_the_proxy_passes_on_the_host_the_browser_named(bot) -> None:

@@ -5,11 +5,19 @@
 //   assets/app-*.css      the page's stylesheet
 // and the parts the page loads only when the config or a message needs them: additional inputs
 // and outputs, uploads, saved conversations, feedback, code highlighting, math (KaTeX and its
-// fonts): ES module chunks (`import()`) and stylesheets (assets/<name>-*.css).
+// fonts), the "Use via API" panel: ES module chunks (`import()`) and stylesheets
+// (assets/<name>-*.css).
 // The API reference page is separate: the chat page never loads it.
 //   docs.html             its template (the server fills in its markers, like index.html's)
 //   assets/docs-*.js      Swagger UI and the code that starts it, an ES module
 //   assets/docs-*.css     Swagger UI's stylesheet, restyled with the chat page's theme tokens
+// The page's words: each language's catalog (src/texts/*.json) is a chunk the page loads when
+// it shows that language (English is in the app and its parts, see `englishSections`), and is
+// copied as it is for the server:
+//   texts/*.json          it checks a bot's `texts:` against English and words the sign-in page
+// The built-in themes but the default (src/themes/*.css) are copied as they are too: the server
+// puts the one a bot uses in its page (the API reference page bundles them all).
+//   themes/*.css
 //
 //   node build.mjs [--outdir DIR]      (or CHATSERVE_WEB_OUTDIR=DIR; default: web/dist)
 //
@@ -33,6 +41,7 @@ const LAZY_CSS = {
   inputs: "src/inputs.css",
   uploads: "src/uploads.css",
   history: "src/history.css",
+  api: "src/api-panel.css",
   highlight: "src/lazy/highlight.css",
   math: "src/lazy/math.css",
 };
@@ -53,6 +62,25 @@ const woff2Only = {
     build.onLoad({ filter: /katex\.min\.css$/ }, async (args) => {
       const css = await readFile(args.path, "utf8");
       return { contents: css.replace(/,url\([^)]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)/g, ""), loader: "css" };
+    });
+  },
+};
+
+// English, in the app, has only the words of what every page shows: a part that loads later
+// brings its section (`import words from "./texts/en.json?history"`), and the sign-in page's
+// words are the server's alone. Other languages are whole catalogs, each a chunk of its own.
+const LATER_TEXTS = ["feedback", "history", "inputs", "outputs", "table", "uploads"];
+const SERVER_TEXTS = ["login"];
+const englishSections = {
+  name: "english-sections",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]texts[\\/]en\.json$/ }, async (args) => {
+      const section = args.suffix.replace(/^\?/, "");
+      if (section && !LATER_TEXTS.includes(section)) throw new Error(`texts/en.json${args.suffix}: "${section}" is not one of LATER_TEXTS in build.mjs`);
+      const sectionOf = (key) => key.split(".")[0];
+      const wanted = section ? (key) => sectionOf(key) === section : (key) => ![...LATER_TEXTS, ...SERVER_TEXTS].includes(sectionOf(key));
+      const catalog = JSON.parse(await readFile(args.path, "utf8"));
+      return { contents: JSON.stringify(Object.fromEntries(Object.entries(catalog).filter(([key]) => wanted(key)))), loader: "json" };
     });
   },
 };
@@ -90,7 +118,7 @@ async function bundle(entryPoints, options = {}) {
     outdir: "out",
     assetNames: "[name]-[hash]",
     loader: { ".woff2": "file" },
-    plugins: [woff2Only, swaggerTokens],
+    plugins: [woff2Only, swaggerTokens, englishSections],
     ...options,
   });
   const out = path.join(root, "out");
@@ -107,7 +135,7 @@ function hashed(name, bytes) {
 async function clean(outdir) {
   if (!existsSync(outdir)) return;
   const entries = await readdir(outdir);
-  const unexpected = entries.filter((e) => !["index.html", "docs.html", "assets"].includes(e));
+  const unexpected = entries.filter((e) => !["index.html", "docs.html", "assets", "texts", "themes"].includes(e));
   if (unexpected.length && !entries.includes("index.html")) {
     throw new Error(`Refusing to empty "${outdir}": it holds ${unexpected.join(", ")} and no index.html.`);
   }
@@ -202,9 +230,15 @@ async function main() {
   html = fill(html, '<script type="module" src="assets/app.js"></script>', [`<script type="module" src="assets/${app.name}"></script>`, ...preload].join("\n"));
   files.set("index.html", Buffer.from(html));
   const docs = await docsPage(files, sheetOf, schemeName);
+  const catalogs = (await readdir(path.join(root, "src/texts"))).filter((name) => name.endsWith(".json")).sort();
+  for (const name of catalogs) files.set(`texts/${name}`, await readFile(path.join(root, "src/texts", name)));
+  const themes = (await readdir(path.join(root, "src/themes"))).filter((name) => name.endsWith(".css")).sort();
+  for (const name of themes) files.set(`themes/${name}`, await readFile(path.join(root, "src/themes", name)));
 
   await clean(outdir);
   await mkdir(path.join(outdir, "assets"), { recursive: true });
+  await mkdir(path.join(outdir, "texts"), { recursive: true });
+  await mkdir(path.join(outdir, "themes"), { recursive: true });
   const names = [...files.keys()].sort();
   for (const name of names) await writeFile(path.join(outdir, name), files.get(name));
   const eager = ["index.html", cssName, schemeName, `assets/${app.name}`, ...preload.map((l) => /href="([^"]+)"/.exec(l)[1])];

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -65,6 +66,13 @@ class Bot:
             fallback = names[index] if index < len(names) else f"Input {index + 1}"
             labels.append(declared.label or fallback.replace("_", " ").capitalize())
         return labels
+
+    @property
+    def model_id(self) -> str:
+        """The bot's model id on `/v1/*`: its title as a slug (`Yes Man` → `yes-man`), else
+        the config file's name."""
+        slug = re.sub(r"[^a-z0-9]+", "-", (self.config.title or "").lower()).strip("-")
+        return slug or self.path.stem
 
     def check_inputs(self, values: list[Any]) -> list[Any]:
         """The values to pass after `history`; missing ones take their defaults."""

@@ -1,8 +1,10 @@
 """Checks that span keys, run after the models validated: examples against the inputs they feed,
-files the config names, and the chat function's signature."""
+files the config names, the keys of `texts:` against the page's, and the chat function's
+signature."""
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,11 +15,26 @@ from pydantic import ValidationError
 from chatserve.config.inputs import InvalidInput
 from chatserve.config.models import Config, ExampleMessage
 from chatserve.errors import Problem
+from chatserve.ui.texts import english
 
 
 def config_problems(config: Config, folder: Path) -> list[Problem]:
-    """Problems with `examples` and with the files the config names."""
-    return [*_example_problems(config, folder), *_file_problems(config, folder)]
+    """Problems with `examples`, with the files the config names and with `texts:`."""
+    return [
+        *_example_problems(config, folder),
+        *_file_problems(config, folder),
+        *_text_problems(config),
+    ]
+
+
+def _text_problems(config: Config) -> Iterator[Problem]:
+    """A key of `texts:` that the page does not have (a typo, most likely)."""
+    known = english()
+    for key in config.texts:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else 'see "Languages" in the README'
+            yield config.source.problem(("texts", key), f"unknown text {key!r}; {hint}")
 
 
 def _file_problems(config: Config, folder: Path) -> Iterator[Problem]:

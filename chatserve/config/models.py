@@ -21,6 +21,8 @@ from chatserve.config.theme import THEMES, CustomTheme
 
 _CSS_LENGTH = re.compile(r"^(0|\d+(\.\d+)?(px|em|rem|vh|vw|dvh|svh|lvh|%))$")
 _FN_SPEC = re.compile(r"^[^:\s]+:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_LANGUAGE = re.compile(r"^(auto|[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*)$")
+"""`auto`, or a BCP 47 language tag: a language, then subtags (script, region, ...)."""
 
 CssLength = Annotated[
     int | str,
@@ -274,6 +276,16 @@ class Config(ConfigModel):
     save_history: bool = False
     """Keep past conversations in the browser and list them in a side panel."""
 
+    language: Annotated[str, Field(json_schema_extra={"pattern": _LANGUAGE.pattern})] = "auto"
+    """The language of the page's own words (labels, hints, errors) and of the sign-in page:
+    `auto` follows the visitor's browser (German, English, Spanish, French, Japanese or
+    Simplified Chinese, else English); a BCP 47 tag (`fr`, `pt-BR`) sets it for everyone,
+    English where chatserve has no words for it. The config's own words stay as written."""
+
+    texts: dict[str, str] = {}
+    """Your words for any of the page's, by key (`composer.placeholder: Ask me anything…`),
+    in whichever language is shown; the keys are in `web/src/texts/en.json`."""
+
     example_labels: list[str] | None = None
     """Text shown on each example instead of the example itself (same length as `examples`)."""
 
@@ -329,6 +341,11 @@ class Config(ConfigModel):
     it out of the OpenAPI document and turns the OpenAI-compatible `/v1/*` routes off.
     Read at start-up: a change needs a restart."""
 
+    show_api: bool = True
+    """A "Use via API" link under the chat, as in Gradio: it opens ready-to-paste `curl`,
+    Python (`httpx`) and `openai` snippets for this bot, its additional inputs filled in from
+    their defaults. `false` hides it (the API still answers); `api_name: false` hides it too."""
+
     analytics_enabled: bool = False
     """Accepted for Gradio compatibility; chatserve never sends telemetry."""
 
@@ -370,6 +387,15 @@ class Config(ConfigModel):
         if value is not None and not (isinstance(value, list) and len(value) == 2):
             raise ValueError(
                 f"must be [frequency, age] in seconds, such as [3600, 86400], got {value!r}"
+            )
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError(
+                f"must be 'auto' or a language tag such as 'de' or 'pt-BR', got {value!r}"
             )
         return value
 

@@ -11,6 +11,7 @@ from chatserve.config.inputs import INPUT_TYPES
 from chatserve.config.models import Config
 from chatserve.config.outputs import OUTPUT_TYPES
 from chatserve.config.server import Settings, scalar_types
+from chatserve.ui.texts import english
 
 SCHEMA_ROOT = "https://chatserve.dev/schemas"
 SCHEMA_NAME = "chatserve.schema.json"
@@ -41,6 +42,7 @@ def json_schema() -> dict[str, Any]:
     schema = Config.model_json_schema()
     _shortcuts(schema)
     _someone_signs_in(schema)
+    _page_texts(schema)
     _interpolated(schema)
     draft = "https://json-schema.org/draft/2020-12/schema"
     return {"$schema": draft, "$id": schema_url(), **schema}
@@ -63,6 +65,16 @@ def _someone_signs_in(schema: dict[str, Any]) -> None:
     schema["$defs"]["AuthConfig"]["anyOf"] = [
         {"required": [key], "properties": {key: {"minItems": 1}}} for key in ("users", "tokens")
     ]
+
+
+def _page_texts(schema: dict[str, Any]) -> None:
+    """`texts:` takes the page's keys (the English catalog's), each described by its English,
+    so that an editor completes them (`_text_problems` checks the same)."""
+    prop = schema["properties"]["texts"]
+    prop["properties"] = {
+        key: {"type": "string", "description": text} for key, text in english().items()
+    }
+    prop["additionalProperties"] = False
 
 
 def _interpolated(schema: dict[str, Any]) -> None:
@@ -127,10 +139,17 @@ def _rows(schema: dict[str, Any], defs: dict[str, Any], prefix: str) -> list[str
     return rows
 
 
+_PLAINER = ({"type": "null"}, {"type": "boolean"})
+
+
 def _nested(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """The model whose keys are listed below this one (a mapping, a list of them, or a
-    mapping or null), and what joins their names: `.` or `[].`."""
-    options = [option for option in prop.get("anyOf", ()) if option.get("type") != "null"]
+    """The model whose keys are listed below this one (a mapping, a list of them, or either
+    of these or null, or a mapping or `true`), and what joins their names: `.` or `[].`."""
+    options = [
+        option
+        for option in prop.get("anyOf", ())
+        if option not in _PLAINER and option.get("title") != "${VAR}"
+    ]
     if len(options) == 1:
         prop = options[0]
     if "$ref" in prop:

@@ -1,5 +1,6 @@
 """`GET /login`, `POST /login` and `POST /logout`: the web page's way in and out with
-`server.auth`. The login page is one self-contained HTML document (no scripts, no assets)."""
+`server.auth`. The login page is one self-contained HTML document (no scripts, no assets), in
+the bot's `language:` (or the browser's, from `Accept-Language`), with its `texts:`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from litestar.response import Redirect
 
 from chatserve.security.auth import SESSION_COOKIE, Auth, client_address, login_url
 from chatserve.services import Services
+from chatserve.ui.texts import fill, words
 
 LOGIN_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -41,9 +43,12 @@ async def log_in(
     try:
         user = await auth.sign_in(username, password, address, services.executor)
     except TooManyRequestsException as refused:
-        return _page(request, services, next_path, username, refused.detail, 429, refused.headers)
+        wait = {"seconds": (refused.headers or {}).get("Retry-After", "1")}
+        return _page(
+            request, services, next_path, username, ("login.too_many", wait), 429, refused.headers
+        )
     if user is None:
-        return _page(request, services, next_path, username, "Wrong user name or password.", 401)
+        return _page(request, services, next_path, username, ("login.wrong", {}), 401)
     response = Redirect(_local(request, next_path), status_code=303)
     response.set_cookie(
         auth.session_cookie(request, auth.sessions.new(user), auth.config.session_max_age)
@@ -87,14 +92,27 @@ def _page(
     services: NamedDependency[Services],
     next_path: str,
     username: str = "",
-    error: str | None = None,
+    error: tuple[str, dict[str, str]] | None = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    title = services.served.bot.config.title or "chatserve"
-    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    """The sign-in page; `error` is the key of the text to show (and its values)."""
+    config = services.served.bot.config
+    lang, texts = words(config.language, request.headers.get("accept-language"), config.texts)
+    title = config.title or "chatserve"
+    alert = (
+        f'<p class="error" role="alert">{html.escape(fill(texts[error[0]], **error[1]))}</p>'
+        if error
+        else ""
+    )
     page = PAGE.format(
+        lang=html.escape(lang),
+        page_title=html.escape(fill(texts["login.title"], title=title)),
         title=html.escape(title),
+        lead=html.escape(texts["login.lead"]),
+        username_label=html.escape(texts["login.username"]),
+        password=html.escape(texts["login.password"]),
+        submit=html.escape(texts["login.submit"]),
         alert=alert,
         username=html.escape(username),
         next=html.escape(next_path),
@@ -114,12 +132,12 @@ def _page(
 
 
 PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>Sign in · {title}</title>
+<title>{page_title}</title>
 <style>
   :root {{ --bg: #f6f7f9; --card: #fff; --text: #1f2328; --muted: #59636e; --line: #d1d9e0;
           --accent: #f97316; --accent-text: #fff; --error: #b42318; }}
@@ -151,17 +169,17 @@ PAGE = """<!doctype html>
 <body>
 <main>
   <h1>{title}</h1>
-  <p class="lead">Sign in to continue.</p>
+  <p class="lead">{lead}</p>
   {alert}
   <form method="post" action="login">
     <input type="hidden" name="next" value="{next}">
-    <label for="username">User name</label>
+    <label for="username">{username_label}</label>
     <input id="username" name="username" autocomplete="username" value="{username}"
       required{autofocus_user}>
-    <label for="password">Password</label>
+    <label for="password">{password}</label>
     <input id="password" name="password" type="password" autocomplete="current-password"
       required{autofocus_password}>
-    <button type="submit">Sign in</button>
+    <button type="submit">{submit}</button>
   </form>
 </main>
 </body>

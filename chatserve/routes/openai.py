@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -77,16 +76,10 @@ class OpenAIError(HTTPException):
         self.code = code
 
 
-def model_id(bot: Bot) -> str:
-    """The bot's model id: its title as a slug (`Yes Man` → `yes-man`), else the file's name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (bot.config.title or "").lower()).strip("-")
-    return slug or bot.path.stem
-
-
 @get("/models", summary="Models (OpenAI-compatible)")
 async def models(services: NamedDependency[Services]) -> dict[str, Any]:
     bot = services.served.bot
-    model = {"id": model_id(bot), "object": "model", "created": 0, "owned_by": "chatserve"}
+    model = {"id": bot.model_id, "object": "model", "created": 0, "owned_by": "chatserve"}
     return {"object": "list", "data": [model]}
 
 
@@ -97,10 +90,10 @@ async def completions(
     services: NamedDependency[Services],
 ) -> Response[Any]:
     bot = services.served.bot
-    if data.model != model_id(bot):
+    if data.model != bot.model_id:
         raise OpenAIError(
             404,
-            f"The model {data.model!r} does not exist; this server has {model_id(bot)!r}.",
+            f"The model {data.model!r} does not exist; this server has {bot.model_id!r}.",
             code="model_not_found",
         )
     owner = owner_of(request)
@@ -156,7 +149,7 @@ class _Answer:
     def __init__(self, bot: Bot, base_url: str) -> None:
         self.id = "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
-        self.model = model_id(bot)
+        self.model = bot.model_id
         self.base_url = base_url
 
     def text(self, messages: list[dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@ exactly them: inline scripts in `head` by their SHA-256 hashes, external ones by
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from chatserve.bot.load import Bot
 from chatserve.config.theme import CustomTheme
+from chatserve.paths import web_dir
 
 CUSTOM_JS = "assets/custom.js"
 
@@ -19,7 +21,8 @@ CUSTOM_JS = "assets/custom.js"
 @dataclass(frozen=True)
 class Customization:
     css: str
-    """The custom theme, `css` and `css_paths`, in that order."""
+    """The built-in theme (unless the default), the custom theme, `css` and `css_paths`, in
+    that order."""
     head: str
     """What replaces the page's `<!--chatserve:head-->` marker."""
     js: bytes | None
@@ -30,10 +33,12 @@ class Customization:
 
 def customize(bot: Bot, revision: int) -> Customization:
     config, folder = bot.config, bot.folder
+    custom = config.theme if isinstance(config.theme, CustomTheme) else None
     css = "\n".join(
         part
         for part in (
-            config.theme.css() if isinstance(config.theme, CustomTheme) else "",
+            builtin_theme_css(custom.base if custom else config.theme),
+            custom.css() if custom else "",
             config.css or "",
             *((folder / name).read_text("utf-8") for name in config.css_paths),
         )
@@ -49,6 +54,12 @@ def customize(bot: Bot, revision: int) -> Customization:
     if js is not None:
         parts.append(f'<script defer src="{CUSTOM_JS}?r={revision}"></script>')  # after parsing
     return Customization(css, "\n".join(parts), js, policy(head_html, _media_origins(bot)))
+
+
+@functools.cache
+def builtin_theme_css(name: str) -> str:
+    """A built-in theme's rules; the default's are in the page's own stylesheet."""
+    return "" if name == "default" else (web_dir() / "themes" / f"{name}.css").read_text("utf-8")
 
 
 def policy(head_html: str, media_origins: list[str] | None = None) -> str:

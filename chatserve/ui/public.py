@@ -28,6 +28,9 @@ AS_THEY_ARE = frozenset(
         "fill_width",
         "autoscroll",
         "show_progress",
+        "show_api",
+        "language",
+        "texts",
     }
 )
 """Top-level keys the page reads as written; the rest is derived below. `fn`, `server:`,

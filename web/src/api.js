@@ -1,5 +1,6 @@
 // The chat endpoint client: POSTs one turn and hands each server-sent event to a callback.
 import { SSEParser } from "./sse.js";
+import { t } from "./texts.js";
 
 /** An error whose message is meant for the person chatting (from the server, or ours). */
 export class ChatError extends Error {}
@@ -21,7 +22,7 @@ export async function streamChat(url, { message, history, inputs = [] }, { signa
     });
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new ChatError("Could not reach the server. Check your connection and try again.");
+    throw new ChatError(t("errors.unreachable"));
   }
   if (!response.ok) {
     signInIfSessionEnded(response.status);
@@ -57,7 +58,7 @@ export async function streamChat(url, { message, history, inputs = [] }, { signa
     }
   } catch (err) {
     if (signal.aborted) throw err;
-    throw new ChatError("The connection was lost before the reply finished.");
+    throw new ChatError(t("errors.connection_lost"));
   }
   dispatch(parser.push(decoder.decode()));
   dispatch(parser.end());
@@ -81,7 +82,7 @@ async function errorMessage(response) {
     // not our JSON error shape: fall through to a generic wording
   }
   if (response.status === 429 || response.status === 503) {
-    return "The server is busy right now. Please try again in a moment.";
+    return t("errors.busy");
   }
-  return `The server could not answer (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}).`;
+  return t("errors.http", { status: `${response.status}${response.statusText ? ` ${response.statusText}` : ""}` });
 }

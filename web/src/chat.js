@@ -1,13 +1,14 @@
 // The chat page: the header, the message list, the composer, the additional inputs and outputs,
-// the examples and the saved conversations, around a Conversation (conversation.js), which keeps
-// the rounds and runs the turns. A config is applied in place, also on a live reload.
+// the examples, the saved conversations and the footer, around a Conversation (conversation.js),
+// which keeps the rounds and runs the turns. A config is applied in place, also on a live reload.
 import { Composer } from "./composer.js";
 import { Conversation } from "./conversation.js";
 import { focusVisible, h, syncChildren } from "./dom.js";
 import { EmptyState, normalizeExamples } from "./examples.js";
+import { Footer } from "./footer.js";
 import { Header } from "./header.js";
 import { applyLayout } from "./layout.js";
-import { part } from "./lazy.js";
+import { applyLanguage, part } from "./lazy.js";
 import { configureMessages } from "./markdown.js";
 import { MessageList } from "./messages.js";
 import { resizeHandle } from "./resize.js";
@@ -59,6 +60,7 @@ class ChatPage {
       flag: (turn, option) => this.conversation.flag(turn, option),
     });
     this.composer = new Composer({ onSend: (turn) => this.conversation.send(turn), onStop: () => this.conversation.stop() });
+    this.footer = new Footer();
     this.conversation = new Conversation(this.list, {
       inputValues: () => this.inputs.values(),
       outputs: () => this.outputs,
@@ -103,9 +105,11 @@ class ChatPage {
     const keyboard = focusVisible(active);
 
     applyTheme(config);
+    applyLanguage(config);
     document.title = config.title || "chatserve";
     this.header.set({ title: config.title, description: config.description });
     this.header.signOut.hidden = config.auth !== true;
+    this.footer.set(config);
 
     applyLayout(this.root, this.chat, this.list, config);
     if (configureMessages(chatbot)) for (const turn of this.list.turns) turn.refresh();
@@ -165,7 +169,7 @@ class ChatPage {
     const { table, empty } = this.examples;
     syncChildren(this.chat, [this.list.el, empty.el, this.list.jump]);
     syncChildren(this.below, [inputs.accordion, table && table.el]);
-    syncChildren(this.main, [inputs.above, this.chat, resizable && this.resize, composer.el, (inputs.accordion || table) && this.below]);
+    syncChildren(this.main, [inputs.above, this.chat, resizable && this.resize, composer.el, (inputs.accordion || table) && this.below, this.footer.el]);
     syncChildren(this.columns, [this.main, outputs.length && outputs.el]);
     syncChildren(this.shell, [history && history.el, this.columns]);
     syncChildren(this.header.start, [history && history.toggle]);

@@ -4,8 +4,10 @@
 // button and the chips of attached files.
 import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
+import { label, onTexts, phrase, t } from "./texts.js";
 
-// `setting` is the config value: true = icon button, a string = text button, false = none.
+// `setting` is the config value: true = icon button (named by the phrase `name`), a string =
+// text button, false = none.
 function actionButton(setting, name, iconName, className) {
   const text = typeof setting === "string" && setting.trim() ? setting.trim() : null;
   const button = h(
@@ -13,6 +15,7 @@ function actionButton(setting, name, iconName, className) {
     { type: "button", class: `cs-action ${className}${text ? " cs-action-text" : ""}`, "aria-label": text ? null : name, title: text ? null : name },
     [text ? h("span", { text }) : icon(iconName)],
   );
+  button.csTitle = text ? "" : name; // its title when it does not say "waiting for the upload"
   button.hidden = setting === false;
   button.dataset.enabled = setting === false ? "false" : "true";
   return button;
@@ -24,7 +27,7 @@ export class Composer {
     this.attachments = null;
     this.onSend = onSend;
     this.onStop = onStop;
-    this.input = h("textarea", { class: "cs-input", rows: "1", "aria-label": "Message", enterkeyhint: "send" });
+    this.input = h("textarea", { class: "cs-input", rows: "1", "aria-label": phrase("composer.message"), enterkeyhint: "send" });
     this.input.addEventListener("keydown", (e) => this.keydown(e));
     this.input.addEventListener("input", () => this.refresh());
     // Pasted files are attached (multimodal chats); pasted text still lands in the box.
@@ -44,9 +47,12 @@ export class Composer {
     this.form.addEventListener("click", (e) => {
       if (e.target === this.form) this.input.focus();
     });
-    this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" }, [
-      h("kbd", { text: "Enter" }), " to send, ", h("kbd", { text: "Shift" }), " + ", h("kbd", { text: "Enter" }), " for a new line",
-    ]);
+    // "{enter} to send, {shift} + {enter} for a new line": the keys as <kbd>, in the language's order.
+    this.hint = h("p", { class: "cs-hint", "aria-hidden": "true" });
+    const hint = () =>
+      this.hint.replaceChildren(...t("composer.hint").split(/\{(enter|shift)\}/).map((part, i) => (i % 2 ? h("kbd", { text: t(`composer.${part}`) }) : part)));
+    hint();
+    onTexts(hint);
     this.inner = h("div", { class: "cs-footer-inner" });
     this.el = h("div", { class: "cs-footer" }, [this.inner]);
     this.configure(settings);
@@ -58,7 +64,7 @@ export class Composer {
    * button and the chips of attached files.
    */
   configure({ placeholder, submitBtn = true, stopBtn = true, attachments = null, lines = 1, maxLines = 20, maxLength = null }) {
-    this.input.placeholder = placeholder || "Type a message\u2026";
+    label(this.input, "placeholder", placeholder || phrase("composer.placeholder"));
     lines = Number.isInteger(lines) && lines > 0 ? lines : 1;
     this.input.rows = lines;
     this.input.style.setProperty("--cs-lines", lines);
@@ -70,9 +76,8 @@ export class Composer {
     const hadFocus = !!this.send && (document.activeElement === this.send || document.activeElement === this.stop);
     if (buttons !== this.buttons) {
       this.buttons = buttons;
-      this.send = actionButton(submitBtn, "Send", "send", "cs-send");
-      this.stop = actionButton(stopBtn, "Stop", "stop", "cs-stop");
-      this.sendTitle = this.send.title;
+      this.send = actionButton(submitBtn, phrase("composer.send"), "send", "cs-send");
+      this.stop = actionButton(stopBtn, phrase("composer.stop"), "stop", "cs-stop");
       this.send.addEventListener("click", () => this.submit());
       this.stop.addEventListener("click", () => this.onStop());
       syncChildren(this.actions, [this.stop, this.send]);
@@ -151,7 +156,7 @@ export class Composer {
     this.counter.classList.toggle("cs-counter-full", near && length >= this.maxLength);
     if (near) this.input.setAttribute("aria-describedby", "cs-counter");
     else this.input.removeAttribute("aria-describedby");
-    if (this.attachments) this.send.title = this.attachments.uploading ? "Waiting for the upload to finish" : this.sendTitle;
+    if (this.attachments) label(this.send, "title", this.attachments.uploading ? phrase("composer.waiting_for_upload") : this.send.csTitle);
     // Grow with the text up to the CSS max-height, then scroll inside.
     if (!this.input.isConnected) return;
     this.input.style.height = "auto";

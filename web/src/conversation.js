@@ -3,6 +3,7 @@
 // run again), Stop, and feedback on a reply. No DOM: what shows it is handed in.
 import { ChatError, signInIfSessionEnded, streamChat } from "./api.js";
 import { chatMessage, requestHistory, textAndFiles, toRounds, userMessages } from "./rounds.js";
+import { t } from "./texts.js";
 
 // 128 random bits as hex: a flag's id, fresh for each click.
 function clickId() {
@@ -74,17 +75,17 @@ export class Conversation {
           else if (name === "outputs") this.page.outputs().set(data, outputSpecs);
           else if (name === "error") {
             failed = true;
-            turn.error((data && typeof data.message === "string" && data.message) || "Something went wrong.");
+            turn.error((data && typeof data.message === "string" && data.message) || t("errors.generic"));
           } else if (name === "done") {
             final = data && Array.isArray(data.messages) ? data.messages : [];
             if (data) this.page.outputs().set(data.outputs, outputSpecs);
           }
         },
       });
-      if (!final && !failed) turn.error("The reply ended before it was complete.");
+      if (!final && !failed) turn.error(t("errors.incomplete"));
     } catch (err) {
       if (!controller.signal.aborted) {
-        turn.error(err instanceof ChatError ? err.message : "Something went wrong.");
+        turn.error(err instanceof ChatError ? err.message : t("errors.generic"));
         console.error(err);
       }
     }

@@ -1,11 +1,16 @@
 // Tiny DOM helpers. Text always goes in through textContent; HTML only through markdown.js.
+import { label } from "./texts.js";
 
-/** Creates an element: `attrs` are attributes (`class`, `text`, `onclick`...), `children` nodes or strings. */
+/**
+ * Creates an element: `attrs` are attributes (`class`, `text`, `onclick`...), `children` nodes or
+ * strings. An attribute (or `text`) given as a phrase (texts.js) follows the page's language.
+ */
 export function h(tag, attrs = {}, children = []) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value == null || value === false) continue;
-    if (key === "class") el.className = value;
+    if (typeof value === "object") label(el, key, value);
+    else if (key === "class") el.className = value;
     else if (key === "text") el.textContent = value;
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else el.setAttribute(key, value === true ? "" : String(value));

@@ -5,6 +5,7 @@ import { h } from "./dom.js";
 import { fileName, mediaKind, safeUrl } from "./files.js";
 import { icon } from "./icons.js";
 import { renderInto } from "./markdown.js";
+import { phrase } from "./texts.js";
 
 /** The config's examples (strings, {text, files, inputs, label, icon}, or rows) as {text, files, inputs, label, icon}. */
 export function normalizeExamples(examples) {
@@ -48,7 +49,7 @@ function fileChips(files) {
 // "2 files" with a paperclip, and the first image as a thumbnail.
 export function fileBadge(files) {
   if (!files.length) return "";
-  return h("span", { class: "cs-files-badge" }, [icon("clip"), h("span", { text: files.length === 1 ? "1 file" : `${files.length} files` })]);
+  return h("span", { class: "cs-files-badge" }, [icon("clip"), h("span", { text: phrase("files.count", { count: files.length }) })]);
 }
 
 function thumbnail(files) {
@@ -66,7 +67,7 @@ export class EmptyState {
       children.push(body);
     }
     if (examples.length) {
-      const list = h("ul", { class: "cs-examples", "aria-label": "Examples" });
+      const list = h("ul", { class: "cs-examples", "aria-label": phrase("examples.label") });
       for (const example of examples) {
         const button = h("button", { type: "button", class: "cs-example" }, [
           example.icon ? h("img", { class: "cs-example-icon", src: example.icon, alt: "", loading: "lazy" }) : thumbnail(example.files),
@@ -78,7 +79,7 @@ export class EmptyState {
       }
       children.push(list);
     }
-    this.el = h("section", { class: "cs-empty", "aria-label": "Start a conversation" }, [
+    this.el = h("section", { class: "cs-empty", "aria-label": phrase("examples.start") }, [
       h("div", { class: "cs-empty-inner" }, children),
     ]);
     this.hasContent = children.length > 0;

@@ -2,8 +2,13 @@
 // option in a small "Flag" menu. One choice at a time; choosing the active one takes it back.
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
+import english from "./texts/en.json?feedback" with { type: "json" };
+import { addEnglish, label, phrase, t } from "./texts.js";
 
-const THUMBS = { Like: "up", Dislike: "down-thumb" };
+addEnglish(english);
+
+// The options shown as thumbs: their icons and names (the option itself is what the server gets).
+const THUMBS = { Like: ["up", "feedback.like"], Dislike: ["down-thumb", "feedback.dislike"] };
 
 export class Feedback {
   /** `choose(option | null)` sends the choice and resolves to whether the server took it. */
@@ -14,7 +19,8 @@ export class Feedback {
     this.el = h("div", { class: "cs-feedback-inner" });
     for (const name of Object.keys(THUMBS)) {
       if (!options.includes(name)) continue;
-      const el = h("button", { type: "button", class: "cs-icon-btn cs-thumb", "aria-label": name, title: name }, [icon(THUMBS[name])]);
+      const [iconName, key] = THUMBS[name];
+      const el = h("button", { type: "button", class: "cs-icon-btn cs-thumb", "aria-label": phrase(key), title: phrase(key) }, [icon(iconName)]);
       el.addEventListener("click", () => this.pick(name));
       this.buttons.set(name, el);
       this.el.append(el);
@@ -27,8 +33,8 @@ export class Feedback {
   }
 
   menu(options) {
-    this.toggle = h("button", { type: "button", class: "cs-icon-btn cs-flag", "aria-label": "Flag", title: "Flag", "aria-haspopup": "menu", "aria-expanded": "false" }, [icon("flag")]);
-    this.list = h("div", { class: "cs-menu", role: "menu", "aria-label": "Flag", hidden: true });
+    this.toggle = h("button", { type: "button", class: "cs-icon-btn cs-flag", "aria-label": phrase("feedback.flag"), title: phrase("feedback.flag"), "aria-haspopup": "menu", "aria-expanded": "false" }, [icon("flag")]);
+    this.list = h("div", { class: "cs-menu", role: "menu", "aria-label": phrase("feedback.flag"), hidden: true });
     this.items = options.map((option) => {
       const item = h("button", { type: "button", class: "cs-menu-item", role: "menuitemradio", tabindex: "-1" }, [icon("check"), h("span", { text: option })]);
       item.addEventListener("click", () => {
@@ -85,7 +91,7 @@ export class Feedback {
     if (await this.choose(this.selected)) return;
     this.selected = previous;
     this.render();
-    this.note.textContent = "Feedback not sent";
+    this.note.textContent = t("feedback.not_sent");
     setTimeout(() => (this.note.textContent = ""), 4000);
   }
 
@@ -94,7 +100,7 @@ export class Feedback {
     if (!this.toggle) return;
     const flagged = !!this.items.find((item) => item.option === this.selected);
     this.toggle.classList.toggle("cs-active", flagged);
-    this.toggle.title = flagged ? `Flag: ${this.selected}` : "Flag";
+    label(this.toggle, "title", phrase(flagged ? "feedback.flagged" : "feedback.flag", { option: this.selected }));
     for (const item of this.items) item.setAttribute("aria-checked", String(item.option === this.selected));
   }
 }

@@ -3,6 +3,7 @@
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
 import { sanitizeHtml } from "./markdown.js";
+import { formatNumber, phrase, t } from "./texts.js";
 
 const LINK = { target: "_blank", rel: "noopener noreferrer" };
 const EXTENSIONS = {
@@ -33,17 +34,17 @@ export function mediaKind(file) {
   return "file";
 }
 
-/** 1536 -> "1.5 KB"; "" when unknown. */
+/** 1536 -> "1.5 KB" (in the page's language); "" when unknown. */
 export function formatSize(bytes) {
   if (typeof bytes !== "number" || !(bytes >= 0)) return "";
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024) return t("sizes.bytes", { n: formatNumber(bytes) });
   let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < 3) {
     value /= 1024;
     unit += 1;
   }
-  return `${value < 10 ? +value.toFixed(1) : Math.round(value)} ${["KB", "MB", "GB", "TB"][unit]}`;
+  return t(`sizes.${["kilobytes", "megabytes", "gigabytes", "terabytes"][unit]}`, { n: formatNumber(value, value < 10 ? 1 : 0) });
 }
 
 /** The file's name for people: its name, else the last part of its URL. */
@@ -74,7 +75,7 @@ export function fileCard(file, url) {
     h("span", { class: "cs-file-badge", "aria-hidden": "true" }, [icon("file"), h("span", { text: extension(name) })]),
     h("span", { class: "cs-file-text" }, [
       h("span", { class: "cs-file-name", text: name }),
-      h("span", { class: "cs-file-meta", text: [size, "Download"].filter(Boolean).join(" \u00b7 ") }),
+      h("span", { class: "cs-file-meta" }, [size && `${size} \u00b7 `, h("span", { text: phrase("files.download") })]),
     ]),
     icon("download"),
   ]);
@@ -84,7 +85,7 @@ export function fileCard(file, url) {
 export function downloadButton(file) {
   const url = safeUrl(file.url);
   const name = fileName(file);
-  return url ? h("a", { class: "cs-dl cs-dl-over", href: url, download: name, ...LINK, "aria-label": `Download ${name}`, title: "Download" }, [icon("download")]) : "";
+  return url ? h("a", { class: "cs-dl cs-dl-over", href: url, download: name, ...LINK, "aria-label": phrase("files.download_name", { name }), title: phrase("files.download") }, [icon("download")]) : "";
 }
 
 /** Shows a FileData by kind: <img>, an audio player, a <video> or a download card. */
@@ -98,7 +99,7 @@ export function renderFile(file, { alt = "", kind = mediaKind(file) } = {}) {
       h("div", { class: "cs-audio-head" }, [
         h("span", { class: "cs-audio-icon", "aria-hidden": "true" }, [icon("music")]),
         h("span", { class: "cs-file-name", text: name }),
-        h("a", { class: "cs-icon-btn cs-dl", href: url, download: name, ...LINK, "aria-label": `Download ${name}`, title: "Download" }, [icon("download")]),
+        h("a", { class: "cs-icon-btn cs-dl", href: url, download: name, ...LINK, "aria-label": phrase("files.download_name", { name }), title: phrase("files.download") }, [icon("download")]),
       ]),
       h("audio", { src: url, controls: true, preload: "metadata", "aria-label": alt || name }),
     ]);
@@ -110,7 +111,7 @@ export function renderFile(file, { alt = "", kind = mediaKind(file) } = {}) {
 }
 
 function gallery(items) {
-  const list = h("ul", { class: "cs-gallery", "aria-label": "Gallery" });
+  const list = h("ul", { class: "cs-gallery", "aria-label": phrase("files.gallery") });
   for (const item of Array.isArray(items) ? items : []) {
     const file = item && typeof item === "object" ? item.file : null;
     const url = file && safeUrl(file.url);
@@ -120,7 +121,7 @@ function gallery(items) {
     const label = caption || fileName(file);
     list.append(
       h("li", {}, [
-        h("a", { class: "cs-gallery-item", href: url, ...LINK, "aria-label": video ? `Video: ${label}` : null, title: label }, [
+        h("a", { class: "cs-gallery-item", href: url, ...LINK, "aria-label": video ? phrase("files.video", { name: label }) : null, title: label }, [
           video
             ? h("video", { src: url, muted: true, preload: "metadata", playsinline: true, "aria-hidden": "true", tabindex: "-1" })
             : h("img", { src: url, alt: label, loading: "lazy" }),
@@ -155,9 +156,9 @@ export function renderRich(content) {
     const url = safeUrl(file.url);
     if (url && mime.startsWith("text/html")) {
       // The server serves it with a sandboxing CSP; the frame adds its own sandbox on top.
-      return h("iframe", { class: "cs-plot", src: url, sandbox: "allow-scripts", title: alt || "Plot", loading: "lazy" });
+      return h("iframe", { class: "cs-plot", src: url, sandbox: "allow-scripts", title: alt || phrase("files.plot"), loading: "lazy" });
     }
-    return renderFile(file, { alt: alt || "Plot", kind: mime.startsWith("image/") ? "image" : "file" });
+    return renderFile(file, { alt: alt || t("files.plot"), kind: mime.startsWith("image/") ? "image" : "file" });
   }
   const forced = { image: "image", audio: "audio", video: "video", file: "file" }[kind];
   return renderFile(file, { alt, kind: forced || mediaKind(file) });
@@ -166,5 +167,5 @@ export function renderRich(content) {
 /** What to show in place of content that cannot be shown. */
 export function unsupported(content) {
   const kind = content && typeof content === "object" && typeof content.component === "string" ? content.component : "content";
-  return h("p", { class: "cs-unsupported", text: `[${kind} cannot be shown here]` });
+  return h("p", { class: "cs-unsupported", text: phrase("files.unsupported", { kind }) });
 }

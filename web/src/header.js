@@ -5,31 +5,32 @@
 import { copyText, flashCopied, h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
 import { renderInto } from "./markdown.js";
+import { phrase } from "./texts.js";
 import { colorSchemeToggle } from "./theme.js";
 
 export class Header {
   constructor({ title, description, onClear, copyAll }) {
     this.heading = h("div", { class: "cs-heading" });
-    this.copyAll = h("button", { type: "button", class: "cs-icon-btn cs-copy-all", "aria-label": "Copy conversation", title: "Copy conversation", hidden: true }, [
+    this.copyAll = h("button", { type: "button", class: "cs-icon-btn cs-copy-all", "aria-label": phrase("header.copy_conversation"), title: phrase("header.copy_conversation"), hidden: true }, [
       icon("copy"),
       icon("check"),
     ]);
     this.copyAll.addEventListener("click", async () => flashCopied(this.copyAll, await copyText(copyAll())));
-    this.clear = h("button", { type: "button", class: "cs-tool cs-clear", "aria-label": "Clear", title: "Clear the conversation", hidden: true }, [
+    this.clear = h("button", { type: "button", class: "cs-tool cs-clear", "aria-label": phrase("header.clear"), title: phrase("header.clear_title"), hidden: true }, [
       icon("clear"),
-      h("span", { class: "cs-tool-text", text: "Clear" }),
+      h("span", { class: "cs-tool-text", text: phrase("header.clear") }),
     ]);
     this.clear.addEventListener("click", () => onClear());
     // Two submit buttons of one form: the second sends `everywhere`, ending every session of
     // this user (other browsers and devices too).
     this.signOut = h("form", { method: "post", action: "logout", class: "cs-sign-out", hidden: true }, [
-      h("button", { type: "submit", class: "cs-tool", "aria-label": "Sign out", title: "Sign out" }, [
+      h("button", { type: "submit", class: "cs-tool", "aria-label": phrase("header.sign_out"), title: phrase("header.sign_out") }, [
         icon("signOut"),
-        h("span", { class: "cs-tool-text", text: "Sign out" }),
+        h("span", { class: "cs-tool-text", text: phrase("header.sign_out") }),
       ]),
-      h("button", { type: "submit", name: "everywhere", value: "1", class: "cs-tool", "aria-label": "Sign out everywhere", title: "Sign out on every device" }, [
+      h("button", { type: "submit", name: "everywhere", value: "1", class: "cs-tool", "aria-label": phrase("header.sign_out_everywhere"), title: phrase("header.sign_out_everywhere_title") }, [
         icon("signOutAll"),
-        h("span", { class: "cs-tool-text", text: "Everywhere" }),
+        h("span", { class: "cs-tool-text", text: phrase("header.everywhere") }),
       ]),
     ]);
     this.start = h("div", { class: "cs-header-start" });

@@ -3,6 +3,10 @@
 // on narrow screens) with New chat, rename and delete.
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
+import english from "./texts/en.json?history" with { type: "json" };
+import { addEnglish, label, phrase, t } from "./texts.js";
+
+addEnglish(english);
 
 const KEY = `chatserve:history:${location.pathname}`;
 const OPEN_KEY = "chatserve:history-open";
@@ -29,9 +33,9 @@ export function titleOf(messages) {
       continue;
     }
     const text = `${files}${files ? " " : ""}${m.content.trim().replace(/\s+/g, " ")}`;
-    return text.length > 40 ? `${text.slice(0, 40)}\u2026` : text || "Conversation";
+    return text.length > 40 ? `${text.slice(0, 40)}\u2026` : text || t("history.untitled");
   }
-  return files || "Conversation";
+  return files || t("history.untitled");
 }
 
 export class History {
@@ -42,7 +46,7 @@ export class History {
     this.current = null;
     this.busy = false;
     this.list = h("ul", { class: "cs-history-list" });
-    const newChat = h("button", { type: "button", class: "cs-new-chat" }, [icon("plus"), h("span", { text: "New chat" })]);
+    const newChat = h("button", { type: "button", class: "cs-new-chat" }, [icon("plus"), h("span", { text: phrase("history.new_chat") })]);
     newChat.addEventListener("click", () => {
       if (this.busy) return;
       this.current = null;
@@ -50,11 +54,11 @@ export class History {
       this.fresh();
       if (NARROW.matches) this.show(false);
     });
-    this.close = h("button", { type: "button", class: "cs-icon-btn cs-history-close", "aria-label": "Close conversations", title: "Close" }, [icon("x")]);
+    this.close = h("button", { type: "button", class: "cs-icon-btn cs-history-close", "aria-label": phrase("history.close_label"), title: phrase("history.close") }, [icon("x")]);
     this.close.addEventListener("click", () => this.show(false, true));
-    this.el = h("nav", { class: "cs-history", "aria-label": "Conversations", id: "cs-history" }, [
+    this.el = h("nav", { class: "cs-history", "aria-label": phrase("history.label"), id: "cs-history" }, [
       h("div", { class: "cs-history-head" }, [newChat, this.close]),
-      h("h2", { class: "cs-history-title", text: "Recent" }),
+      h("h2", { class: "cs-history-title", text: phrase("history.recent") }),
       this.list,
     ]);
     this.backdrop = h("div", { class: "cs-history-backdrop", hidden: true });
@@ -102,8 +106,8 @@ export class History {
     this.el.classList.toggle("cs-history-open", open);
     this.backdrop.hidden = !(open && NARROW.matches);
     this.toggle.setAttribute("aria-expanded", String(open));
-    this.toggle.setAttribute("aria-label", open ? "Hide conversations" : "Show conversations");
-    this.toggle.title = this.toggle.getAttribute("aria-label");
+    label(this.toggle, "aria-label", phrase(open ? "history.hide" : "history.show"));
+    label(this.toggle, "title", phrase(open ? "history.hide" : "history.show"));
     if (remember && !NARROW.matches) {
       try {
         localStorage.setItem(OPEN_KEY, open ? "1" : "0");
@@ -149,8 +153,8 @@ export class History {
         this.select(c.messages);
         if (NARROW.matches) this.show(false);
       });
-      const rename = h("button", { type: "button", class: "cs-icon-btn", "aria-label": `Rename ${title}`, title: "Rename" }, [icon("edit")]);
-      const remove = h("button", { type: "button", class: "cs-icon-btn", "aria-label": `Delete ${title}`, title: "Delete" }, [icon("clear")]);
+      const rename = h("button", { type: "button", class: "cs-icon-btn", "aria-label": phrase("history.rename_name", { title }), title: phrase("history.rename") }, [icon("edit")]);
+      const remove = h("button", { type: "button", class: "cs-icon-btn", "aria-label": phrase("history.delete_name", { title }), title: phrase("history.delete") }, [icon("clear")]);
       const li = h("li", { class: `cs-history-item${c.id === this.current ? " cs-current" : ""}` }, [open, h("span", { class: "cs-history-tools" }, [rename, remove])]);
       rename.addEventListener("click", () => this.rename(li, c, title));
       remove.addEventListener("click", () => {
@@ -166,12 +170,12 @@ export class History {
       });
       return li;
     });
-    if (!items.length) items.push(h("li", { class: "cs-history-empty", text: "Your conversations will appear here." }));
+    if (!items.length) items.push(h("li", { class: "cs-history-empty", text: phrase("history.empty") }));
     this.list.replaceChildren(...items);
   }
 
   rename(li, conversation, title) {
-    const input = h("input", { class: "cs-history-rename", type: "text", "aria-label": "Conversation name", maxlength: "120" });
+    const input = h("input", { class: "cs-history-rename", type: "text", "aria-label": phrase("history.name"), maxlength: "120" });
     input.value = title;
     let done = false;
     const finish = (keep) => {

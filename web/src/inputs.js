@@ -3,6 +3,10 @@
 // values go with every turn, in declaration order.
 import { h, syncChildren } from "./dom.js";
 import { icon } from "./icons.js";
+import english from "./texts/en.json?inputs" with { type: "json" };
+import { addEnglish, label, phrase } from "./texts.js";
+
+addEnglish(english);
 
 let uid = 0;
 
@@ -37,7 +41,7 @@ function field(spec, id, control, { group = false, extra = null } = {}) {
   const label = group ? h("legend", { class: "cs-label" }, [text]) : h("label", { class: "cs-label", for: id }, [text]);
   const el = h(group ? "fieldset" : "div", { class: `cs-field cs-field-${spec.type}`, "aria-describedby": group ? infoId : null }, [
     extra ? h("div", { class: "cs-label-row" }, [label, extra]) : label,
-    spec.info ? h("p", { class: "cs-info", id: infoId, text: String(spec.info) }) : "",
+    spec.info ? h("p", { class: "cs-info", id: infoId, text: typeof spec.info === "object" ? spec.info : String(spec.info) }) : "",
     control,
   ]);
   if (!group && infoId) el.querySelector(`#${id}`).setAttribute("aria-describedby", infoId);
@@ -134,7 +138,7 @@ function dropdown(spec, id) {
   const choices = choicesOf(spec);
   const multiple = spec.multiselect === true;
   const select = h("select", { id, class: "cs-control cs-select", multiple, size: multiple ? String(Math.min(Math.max(choices.length, 2), 6)) : null });
-  const blank = h("option", { value: "", text: "Select\u2026" });
+  const blank = h("option", { value: "", text: phrase("inputs.select") });
   if (!multiple) select.append(blank);
   const options = choices.map((choice) => h("option", { value: valueText(choice.value), text: choice.label }));
   select.append(...options);
@@ -160,7 +164,7 @@ function dropdown(spec, id) {
     return multiple ? picked : picked.length ? picked[0] : null;
   };
   // A list box picks several with Ctrl/Cmd; say so unless the config already explains the input.
-  const described = multiple && !spec.info ? { ...spec, info: "Hold Ctrl (\u2318 on a Mac) to choose several." } : spec;
+  const described = multiple && !spec.info ? { ...spec, info: phrase("inputs.multiselect") } : spec;
   return { el: field(described, id, multiple ? select : h("div", { class: "cs-select-wrap" }, [select, icon("chevron")])), get, set };
 }
 
@@ -256,7 +260,7 @@ export class Inputs {
     syncChildren(this.belowFields, at(false));
     this.above = this.aboveFields.childElementCount ? this.aboveEl : null;
     this.accordion = this.belowFields.childElementCount ? this.accordionEl : null;
-    this.label.textContent = typeof accordion.label === "string" && accordion.label ? accordion.label : "Additional inputs";
+    label(this.label, "text", typeof accordion.label === "string" && accordion.label ? accordion.label : phrase("inputs.accordion"));
     // The person's open/closed choice stays unless the config's `open` changes.
     const open = accordion.open === true;
     if (open !== this.open) this.accordionEl.open = this.open = open;

@@ -1,8 +1,11 @@
 // Parts of the page loaded only when needed, each an ES module chunk and maybe a stylesheet:
 // the config's features (additional inputs and outputs, uploads, saved conversations, feedback)
-// before the page shows them, and code highlighting and math when a message first has them.
+// before the page shows them, code highlighting and math when a message first has them, the
+// "Use via API" panel when it is first opened, and the catalog of a language other than English
+// (texts/*.json) before the page shows in it.
 /* global __CHATSERVE_CSS__ */
 import { h } from "./dom.js";
+import { pickLanguage, useTexts } from "./texts.js";
 
 const CSS = typeof __CHATSERVE_CSS__ === "object" ? __CHATSERVE_CSS__ : {};
 const PARTS = {
@@ -11,9 +14,16 @@ const PARTS = {
   uploads: [() => import("./uploads.js"), "uploads"],
   history: [() => import("./history.js"), "history"],
   feedback: [() => import("./feedback.js")],
+  api: [() => import("./api-panel.js"), "api"],
   highlight: [() => import("./lazy/highlight.js"), "highlight"],
   math: [() => import("./lazy/math.js"), "math"],
+  "texts:de": [() => import("./texts/de.json")],
+  "texts:es": [() => import("./texts/es.json")],
+  "texts:fr": [() => import("./texts/fr.json")],
+  "texts:ja": [() => import("./texts/ja.json")],
+  "texts:zh-Hans": [() => import("./texts/zh-Hans.json")],
 };
+const CATALOGS = ["en", ...Object.keys(PARTS).filter((name) => name.startsWith("texts:")).map((name) => name.slice(6))];
 const modules = {};
 const loading = {};
 const sheets = {};
@@ -58,6 +68,20 @@ export function prepare(config) {
     config.multimodal === true && "uploads",
     config.save_history === true && "history",
     config.flagging && config.flagging.mode === "manual" && "feedback",
+    language(config).part,
   ].filter(Boolean);
   return Promise.all(needs.map(load)).catch((err) => console.error("chatserve: could not load a part of the page", err));
+}
+
+// The language `config` shows (see pickLanguage) and the part holding its catalog (none for English).
+function language(config) {
+  const { tag, catalog } = pickLanguage(config.language, navigator.languages, CATALOGS);
+  return { tag, part: catalog === "en" ? null : `texts:${catalog}` };
+}
+
+/** Shows the page in `config`'s language, with its `texts:` on top (its catalog loaded by `prepare`). */
+export function applyLanguage(config) {
+  const { tag, part: name } = language(config);
+  const catalog = name ? part(name) : null;
+  useTexts({ ...(catalog && catalog.default), ...config.texts }, catalog || !name ? tag : "en"); // English when it failed to load
 }

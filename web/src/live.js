@@ -4,8 +4,7 @@
 import { focusVisible, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { prepare } from "./lazy.js";
-
-const TITLE = "Config error \u2014 the app keeps running the last good version";
+import { label, phrase, t } from "./texts.js";
 
 /** Records the config revision the page has applied, as <html data-revision>. */
 export function markRevision(revision) {
@@ -31,14 +30,14 @@ class ConfigErrors {
     this.onFocusAway = onFocusAway;
     this.list = h("ul", { class: "cs-problems" });
     this.scroll = h("div", { class: "cs-problems-scroll" }, [this.list]);
-    const dismiss = h("button", { type: "button", class: "cs-icon-btn cs-config-error-close", "aria-label": "Dismiss", title: "Dismiss" }, [icon("x")]);
+    const dismiss = h("button", { type: "button", class: "cs-icon-btn cs-config-error-close", "aria-label": phrase("live.dismiss"), title: phrase("live.dismiss") }, [icon("x")]);
     dismiss.addEventListener("click", () => this.hide());
     this.el = h("section", { class: "cs-config-error", role: "alert" }, [
       h("div", { class: "cs-config-error-head" }, [
         icon("alert"),
         h("div", { class: "cs-config-error-text" }, [
-          h("h2", { class: "cs-config-error-title", text: TITLE }),
-          h("p", { class: "cs-config-error-hint", text: "Fix the file and save it: the page updates by itself." }),
+          h("h2", { class: "cs-config-error-title", text: phrase("live.title") }),
+          h("p", { class: "cs-config-error-hint", text: phrase("live.hint") }),
         ]),
         dismiss,
       ]),
@@ -55,7 +54,7 @@ class ConfigErrors {
   /** Shows (or replaces) the list of problems. */
   show(root, problems) {
     const items = (Array.isArray(problems) ? problems : []).map(problemParts).filter(([place, rest]) => place || rest);
-    if (!items.length) items.push(["", "The config could not be loaded."]);
+    if (!items.length) items.push(["", t("live.unknown")]);
     // Each as `file:line:column: path: message`, the place standing out.
     this.list.replaceChildren(
       ...items.map(([place, rest]) =>
@@ -68,10 +67,10 @@ class ConfigErrors {
       const scrolls = this.scroll.scrollHeight > this.scroll.clientHeight + 1;
       if (scrolls) {
         this.scroll.tabIndex = 0;
-        this.scroll.setAttribute("aria-label", "Problems");
+        label(this.scroll, "aria-label", phrase("live.problems"));
       } else {
         this.scroll.removeAttribute("tabindex");
-        this.scroll.removeAttribute("aria-label");
+        label(this.scroll, "aria-label", null);
       }
     });
   }

@@ -7,6 +7,7 @@ import { Marked } from "marked";
 import { copyText, flashCopied, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { part } from "./lazy.js";
+import { phrase } from "./texts.js";
 
 const STRICT = {
   // Page-wide <style> and interactive form parts have no place inside a chat message, and a
@@ -183,10 +184,10 @@ function decorateCode(pre) {
   const code = pre.querySelector("code");
   const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code?.className ?? "")?.[1] ?? "";
   const text = (code ?? pre).textContent;
-  const copy = h("button", { type: "button", class: "cs-code-copy", title: "Copy code", "aria-label": "Copy code" }, [
+  const copy = h("button", { type: "button", class: "cs-code-copy", title: phrase("messages.copy_code"), "aria-label": phrase("messages.copy_code") }, [
     icon("copy"),
     icon("check"),
-    h("span", { class: "cs-code-copy-text", text: "Copy" }),
+    h("span", { class: "cs-code-copy-text", text: phrase("messages.copy") }),
   ]);
   copy.addEventListener("click", async () => flashCopied(copy, await copyText(text)));
   const frame = h("div", { class: "cs-code" }, [

@@ -6,6 +6,7 @@ import { downloadButton, renderRich, unsupported } from "./files.js";
 import { icon } from "./icons.js";
 import { renderInline, renderMessageText } from "./markdown.js";
 import { stableEnd } from "./stable-end.js";
+import { t } from "./texts.js";
 import { formatDuration, isThought } from "./thoughts.js";
 
 // Streaming text longer than this renders only its last blocks on each frame.
@@ -71,7 +72,7 @@ function renderThought(item, meta) {
     item.titleKey = key;
     item.title.replaceChildren(renderInline(key));
   }
-  item.state.textContent = status === "pending" ? " (in progress)" : "";
+  item.state.textContent = status === "pending" ? ` ${t("messages.in_progress")}` : "";
   const log = typeof meta.log === "string" ? meta.log.trim() : "";
   item.metaText.replaceChildren(
     ...[log, formatDuration(meta.duration)].filter(Boolean).map((text) => h("span", { text })),

@@ -5,6 +5,7 @@
 import { avatar } from "./buttons.js";
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
+import { phrase } from "./texts.js";
 import { Turn } from "./turn.js";
 import { userTurn } from "./user-turn.js";
 
@@ -25,12 +26,12 @@ export class MessageList {
     this.inner = h("div", { class: "cs-log-inner" });
     this.el = h(
       "div",
-      { class: "cs-log", role: "log", "aria-live": "polite", "aria-busy": "false", "aria-label": "Conversation", tabindex: "0" },
+      { class: "cs-log", role: "log", "aria-live": "polite", "aria-busy": "false", "aria-label": phrase("messages.conversation"), tabindex: "0" },
       [this.inner],
     );
     // Completed replies are read out once, from here (the log is quiet while a reply streams).
     this.announcer = h("div", { class: "cs-sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-    this.jump = h("button", { type: "button", class: "cs-jump", "aria-label": "Scroll to bottom", title: "Scroll to bottom", hidden: true }, [icon("down")]);
+    this.jump = h("button", { type: "button", class: "cs-jump", "aria-label": phrase("messages.scroll_to_bottom"), title: phrase("messages.scroll_to_bottom"), hidden: true }, [icon("down")]);
     this.jump.addEventListener("click", () => this.scrollToEnd(true));
     this.setScroller(false);
     // Content and viewport both change size while a reply streams (text, images, the composer).
@@ -159,7 +160,7 @@ export class MessageList {
     this.clearOptions();
     const valid = (Array.isArray(options) ? options : []).filter((o) => o && typeof o.value === "string" && o.value);
     if (!valid.length) return;
-    this.options = h("div", { class: "cs-options", role: "group", "aria-label": "Suggested replies" });
+    this.options = h("div", { class: "cs-options", role: "group", "aria-label": phrase("messages.suggested_replies") });
     for (const option of valid) {
       const label = typeof option.label === "string" && option.label ? option.label : option.value;
       const el = h("button", { type: "button", class: "cs-option", text: label });

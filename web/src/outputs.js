@@ -4,6 +4,10 @@ import { copyText, flashCopied, h, sameJson, syncChildren } from "./dom.js";
 import { renderFile } from "./files.js";
 import { icon } from "./icons.js";
 import { renderInto, sanitizeHtml } from "./markdown.js";
+import english from "./texts/en.json?outputs" with { type: "json" };
+import { addEnglish, phrase } from "./texts.js";
+
+addEnglish(english);
 
 let uid = 0;
 
@@ -12,7 +16,7 @@ function panel(spec) {
   // Named by its heading; the Copy button is described by it (labels stay short and distinct
   // from the inputs' labels).
   const titleId = `cs-output-${(uid += 1)}`;
-  const copy = h("button", { type: "button", class: "cs-icon-btn cs-copy", "aria-label": "Copy", "aria-describedby": titleId, title: "Copy", hidden: true }, [
+  const copy = h("button", { type: "button", class: "cs-icon-btn cs-copy", "aria-label": phrase("outputs.copy"), "aria-describedby": titleId, title: phrase("outputs.copy"), hidden: true }, [
     icon("copy"),
     icon("check"),
   ]);
@@ -34,7 +38,7 @@ function panel(spec) {
     copy.hidden = true;
     body.className = "cs-panel-body";
     if (empty) {
-      body.replaceChildren(h("p", { class: "cs-panel-placeholder", text: "No output yet" }));
+      body.replaceChildren(h("p", { class: "cs-panel-placeholder", text: phrase("outputs.empty") }));
       return;
     }
     if (spec.type === "markdown") {
@@ -44,7 +48,7 @@ function panel(spec) {
       body.classList.add("cs-md");
       body.replaceChildren(sanitizeHtml(value));
     } else if (spec.type === "image") {
-      body.replaceChildren(renderFile(value, { kind: "image", alt: spec.label || "" }) || h("p", { class: "cs-panel-placeholder", text: "This image cannot be shown." }));
+      body.replaceChildren(renderFile(value, { kind: "image", alt: spec.label || "" }) || h("p", { class: "cs-panel-placeholder", text: phrase("outputs.image_error") }));
     } else {
       text = spec.type === "json" ? JSON.stringify(value, null, 2) : String(value);
       copy.hidden = false;
@@ -61,7 +65,7 @@ export class Outputs {
     this.specs = [];
     this.panels = [];
     this.inner = h("div", { class: "cs-outputs-inner" });
-    this.el = h("aside", { class: "cs-outputs", "aria-label": "Outputs" }, [this.inner]);
+    this.el = h("aside", { class: "cs-outputs", "aria-label": phrase("outputs.label") }, [this.inner]);
     this.configure(specs);
   }
 

@@ -1,13 +1,14 @@
 // `chatbot.resizable`: the handle under the conversation drags (or, with the arrow keys, steps)
 // its height.
 import { h } from "./dom.js";
+import { phrase } from "./texts.js";
 
 // The conversation is never made shorter than this many pixels.
 const MIN_HEIGHT = 160;
 
 /** The handle (a separator) that resizes `box`; `resized(px)` applies each new height. */
 export function resizeHandle(box, resized) {
-  const handle = h("div", { class: "cs-resize", role: "separator", tabindex: "0", "aria-orientation": "horizontal", "aria-label": "Resize conversation", title: "Drag to resize" });
+  const handle = h("div", { class: "cs-resize", role: "separator", tabindex: "0", "aria-orientation": "horizontal", "aria-label": phrase("resize.label"), title: phrase("resize.title") });
   const set = (px) => {
     const value = Math.max(MIN_HEIGHT, Math.round(px));
     handle.setAttribute("aria-valuenow", String(value));

@@ -4,11 +4,15 @@ import { h } from "./dom.js";
 import { fileBadge, title } from "./examples.js";
 import { icon } from "./icons.js";
 import { choicesOf, same } from "./inputs.js";
+import english from "./texts/en.json?table" with { type: "json" };
+import { addEnglish, phrase } from "./texts.js";
+
+addEnglish(english);
 
 // How an input's value reads in the table: choice labels, Yes/No, lists joined.
 function display(spec, value) {
   if (value == null || value === "") return "\u2014";
-  if (spec.type === "checkbox") return value ? "Yes" : "No";
+  if (spec.type === "checkbox") return phrase(value ? "table.yes" : "table.no");
   const choices = choicesOf(spec);
   const label = (v) => {
     const choice = choices.find((c) => same(c.value, v));
@@ -20,7 +24,7 @@ function display(spec, value) {
 
 export class ExamplesTable {
   constructor({ examples, inputs, onPick }) {
-    const head = h("tr", {}, [h("th", { scope: "col", text: "Message" }), ...inputs.map((spec) => h("th", { scope: "col", text: spec.label || spec.type }))]);
+    const head = h("tr", {}, [h("th", { scope: "col", text: phrase("table.message") }), ...inputs.map((spec) => h("th", { scope: "col", text: spec.label || spec.type }))]);
     const body = h("tbody");
     for (const example of examples) {
       const pick = (event) => onPick(example, event);
@@ -40,7 +44,7 @@ export class ExamplesTable {
       body.append(row);
     }
     this.el = h("section", { class: "cs-xtable", "aria-labelledby": "cs-xtable-title" }, [
-      h("h2", { class: "cs-xtable-title", id: "cs-xtable-title" }, [icon("send"), h("span", { text: "Examples" })]),
+      h("h2", { class: "cs-xtable-title", id: "cs-xtable-title" }, [icon("send"), h("span", { text: phrase("examples.label") })]),
       h("div", { class: "cs-table cs-xtable-scroll" }, [h("table", {}, [h("thead", {}, [head]), body])]),
     ]);
   }

@@ -2,10 +2,10 @@
 // "dark"): the person's choice (kept in localStorage) or, by default, the system's preference.
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
+import { label, phrase } from "./texts.js";
 
 const KEY = "chatserve:color-scheme";
 const CHOICES = ["system", "light", "dark"];
-const LABELS = { system: "System", light: "Light", dark: "Dark" };
 const ICONS = { system: "system", light: "sun", dark: "moon" };
 const root = document.documentElement;
 const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
@@ -53,8 +53,8 @@ export function colorSchemeToggle() {
     const choice = storedChoice();
     const next = CHOICES[(CHOICES.indexOf(choice) + 1) % CHOICES.length];
     button.replaceChildren(icon(ICONS[choice]));
-    button.setAttribute("aria-label", `Color scheme: ${LABELS[choice]}`);
-    button.title = `Color scheme: ${LABELS[choice]} (switch to ${LABELS[next].toLowerCase()})`;
+    label(button, "aria-label", phrase(`scheme.${choice}`));
+    label(button, "title", phrase(`scheme.${choice}_title`));
     button.dataset.next = next;
   };
   button.addEventListener("click", () => {

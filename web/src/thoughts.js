@@ -1,5 +1,6 @@
 // Nested thoughts, as data: a message whose metadata has a `title` is a thought (a collapsible
 // box); a message whose `metadata.parent_id` is a thought's `metadata.id` goes inside it. No DOM.
+import { formatNumber, t } from "./texts.js";
 
 /** Whether a message's metadata makes it a thought. */
 export function isThought(meta) {
@@ -27,10 +28,14 @@ export function thoughtParents(metas) {
   });
 }
 
-/** "2s", "1.5s", "42.0ms" (as Gradio shows a thought's duration); "" for what is not a duration. */
-export function formatDuration(seconds) {
+/**
+ * "2s", "1.5s", "42.0ms" (as Gradio shows a thought's duration, in the page's language); with
+ * `digits`, seconds with that many decimals ("3.0s"); "" for what is not a duration.
+ */
+export function formatDuration(seconds, digits) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return "";
-  if (Number.isInteger(seconds)) return `${seconds}s`;
-  if (seconds >= 0.1) return `${seconds.toFixed(1)}s`;
-  return `${(seconds * 1000).toFixed(1)}ms`;
+  if (digits !== undefined) return t("time.seconds", { n: formatNumber(seconds, digits, true) });
+  if (Number.isInteger(seconds)) return t("time.seconds", { n: formatNumber(seconds) });
+  if (seconds >= 0.1) return t("time.seconds", { n: formatNumber(seconds, 1, true) });
+  return t("time.milliseconds", { n: formatNumber(seconds * 1000, 1, true) });
 }

@@ -7,7 +7,8 @@ import { h } from "./dom.js";
 import { icon } from "./icons.js";
 import { part } from "./lazy.js";
 import { messageItem, renderMessage } from "./message.js";
-import { thoughtParents } from "./thoughts.js";
+import { phrase, t } from "./texts.js";
+import { formatDuration, thoughtParents } from "./thoughts.js";
 
 export class Turn {
   /** A turn of `list` (a MessageList: its settings, actions, announcer and observers). */
@@ -28,7 +29,7 @@ export class Turn {
     this.pending = h("div", { class: `cs-pending cs-progress-${mode}`, hidden: mode === "hidden" }, [
       avatar("bot", list.avatars.bot),
       h("span", { class: "cs-dots", "aria-hidden": "true" }, [h("i"), h("i"), h("i")]),
-      h("span", { class: "cs-sr", text: "Waiting for the reply" }),
+      h("span", { class: "cs-sr", text: phrase("messages.waiting") }),
       this.status,
     ]);
     this.started = performance.now();
@@ -40,7 +41,7 @@ export class Turn {
 
   // The seconds spent waiting (and the place in the queue) while no token has come.
   tick() {
-    const seconds = `${((performance.now() - this.started) / 1000).toFixed(1)}s`;
+    const seconds = formatDuration((performance.now() - this.started) / 1000, 1);
     this.status.textContent = [this.queueText, seconds].filter(Boolean).join(" \u00b7 ");
   }
 
@@ -51,7 +52,7 @@ export class Turn {
 
   /** `event: queue`: shows the position while waiting for a free slot. */
   queue(position) {
-    this.queueText = Number.isFinite(position) ? `Waiting in line: ${position}` : "";
+    this.queueText = Number.isFinite(position) ? t("messages.queue", { position }) : "";
     this.tick();
   }
 
@@ -106,7 +107,7 @@ export class Turn {
     this.addActions();
     this.setCaret(null);
     this.pending.remove();
-    if (stopped) this.el.append(h("div", { class: "cs-note cs-stopped", text: "Stopped" }));
+    if (stopped) this.el.append(h("div", { class: "cs-note cs-stopped", text: phrase("messages.stopped") }));
     if (!quiet) this.list.announce(this.replies.textContent.trim());
     if (this.list.inner.childElementCount > 60) this.list.el.classList.add("cs-long");
     return this.messages;
@@ -127,8 +128,8 @@ export class Turn {
     this.feedback = h("div", { class: "cs-feedback" });
     this.actions = h("div", { class: "cs-actions" }, [
       copy,
-      iconButton("Retry", "retry", () => retry(this), "cs-last-only"),
-      iconButton("Undo", "undo", () => undo(this), "cs-last-only"),
+      iconButton(phrase("messages.retry"), "retry", () => retry(this), "cs-last-only"),
+      iconButton(phrase("messages.undo"), "undo", () => undo(this), "cs-last-only"),
       this.feedback,
     ]);
     this.replies.after(this.actions);

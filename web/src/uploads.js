@@ -5,6 +5,10 @@ import { signInIfSessionEnded } from "./api.js";
 import { h } from "./dom.js";
 import { fileName, formatSize, mediaKind, safeUrl } from "./files.js";
 import { icon } from "./icons.js";
+import english from "./texts/en.json?uploads" with { type: "json" };
+import { addEnglish, phrase, t } from "./texts.js";
+
+addEnglish(english);
 
 const CATEGORIES = ["image", "audio", "video", "text"];
 
@@ -30,28 +34,28 @@ function uploadError(xhr, name) {
   signInIfSessionEnded(xhr.status);
   try {
     const message = JSON.parse(xhr.responseText)?.error?.message;
-    if (typeof message === "string" && message) return `${name}: ${message}`;
+    if (typeof message === "string" && message) return t("uploads.server_error", { name, message });
   } catch {
     // not our JSON error shape
   }
-  if (xhr.status === 413) return `${name} is too large to upload.`;
-  if (xhr.status === 415) return `${name} is not a file type this chat accepts.`;
-  if (!xhr.status) return `${name} could not be uploaded: the server cannot be reached.`;
-  return `${name} could not be uploaded (HTTP ${xhr.status}).`;
+  if (xhr.status === 413) return t("uploads.too_large", { name });
+  if (xhr.status === 415) return t("uploads.wrong_type", { name });
+  if (!xhr.status) return t("uploads.unreachable", { name });
+  return t("uploads.failed", { name, status: xhr.status });
 }
 
 export class Attachments {
   constructor({ onChange, ...settings }) {
     this.onChange = onChange;
     this.items = [];
-    this.list = h("ul", { class: "cs-chips", "aria-label": "Attached files", hidden: true });
+    this.list = h("ul", { class: "cs-chips", "aria-label": phrase("uploads.attached"), hidden: true });
     this.errors = h("div", { class: "cs-upload-errors", role: "alert" });
     this.picker = h("input", { type: "file", hidden: true, tabindex: "-1" });
     this.picker.addEventListener("change", () => {
       this.add(this.picker.files);
       this.picker.value = "";
     });
-    this.button = h("button", { type: "button", class: "cs-attach", "aria-label": "Attach files", title: "Attach files" }, [icon("clip")]);
+    this.button = h("button", { type: "button", class: "cs-attach", "aria-label": phrase("uploads.attach"), title: phrase("uploads.attach") }, [icon("clip")]);
     this.button.addEventListener("click", () => this.picker.click());
     this.configure(settings);
   }
@@ -88,13 +92,13 @@ export class Attachments {
     if (!files.length) return;
     const problems = [];
     files = files.filter((file) => {
-      if (!accepted(file, this.types)) problems.push(`${file.name} is not an accepted file type (${this.kinds}).`);
-      else if (this.maxSize && file.size > this.maxSize) problems.push(`${file.name} is larger than the ${formatSize(this.maxSize)} limit.`);
+      if (!accepted(file, this.types)) problems.push(t("uploads.not_accepted", { name: file.name, kinds: this.kinds }));
+      else if (this.maxSize && file.size > this.maxSize) problems.push(t("uploads.over_limit", { name: file.name, size: formatSize(this.maxSize) }));
       else return true;
       return false;
     });
     if (this.single && files.length) {
-      if (files.length > 1) problems.push("Only one file can be attached to a message.");
+      if (files.length > 1) problems.push(t("uploads.only_one"));
       files = files.slice(0, 1);
       for (const item of [...this.items]) this.remove(item, false);
     }
@@ -106,11 +110,11 @@ export class Attachments {
   // A chip for a file (uploading, or already uploaded), added to the list.
   chip(item, kind) {
     const { name } = item;
-    const remove = h("button", { type: "button", class: "cs-chip-remove", "aria-label": `Remove ${name}`, title: `Remove ${name}` }, [icon("x")]);
+    const remove = h("button", { type: "button", class: "cs-chip-remove", "aria-label": phrase("uploads.remove", { name }), title: phrase("uploads.remove", { name }) }, [icon("x")]);
     remove.addEventListener("click", () => this.remove(item, true));
     item.thumb = h("span", { class: "cs-chip-thumb", "aria-hidden": "true" }, [icon({ audio: "music", video: "play" }[kind] || "file")]);
-    item.meta = h("span", { class: "cs-chip-meta", text: "Uploading\u2026" });
-    item.bar = h("span", { class: "cs-chip-bar", role: "progressbar", "aria-label": `Uploading ${name}`, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, [h("i")]);
+    item.meta = h("span", { class: "cs-chip-meta", text: t("uploads.uploading") });
+    item.bar = h("span", { class: "cs-chip-bar", role: "progressbar", "aria-label": phrase("uploads.uploading_name", { name }), "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, [h("i")]);
     item.el = h("li", { class: "cs-chip cs-chip-busy" }, [
       item.thumb,
       h("span", { class: "cs-chip-text" }, [h("span", { class: "cs-chip-name", text: name, title: name }), item.meta]),
@@ -146,7 +150,7 @@ export class Attachments {
       const percent = Math.round((e.loaded / e.total) * 100);
       item.bar.firstChild.style.width = `${percent}%`;
       item.bar.setAttribute("aria-valuenow", String(percent));
-      item.meta.textContent = `Uploading\u2026 ${percent}%`;
+      item.meta.textContent = t("uploads.progress", { percent });
     });
     xhr.addEventListener("load", () => {
       let answer = null;
@@ -234,7 +238,7 @@ export class Attachments {
 export function dropZone(root, current) {
   const text = h("span");
   const overlay = h("div", { class: "cs-drop", hidden: true, "aria-hidden": "true" }, [
-    h("div", { class: "cs-drop-box" }, [icon("upload"), h("strong", { text: "Drop files to attach" }), text]),
+    h("div", { class: "cs-drop-box" }, [icon("upload"), h("strong", { text: phrase("uploads.drop") }), text]),
   ]);
   let depth = 0;
   const target = (e) => (e.dataTransfer && [...e.dataTransfer.types].includes("Files") ? current() : null);
@@ -247,7 +251,7 @@ export function dropZone(root, current) {
     if (!attachments) return;
     e.preventDefault();
     depth += 1;
-    text.textContent = attachments.kinds ? `Accepted: ${attachments.kinds}` : attachments.single ? "One file per message" : "Images, documents, audio, video\u2026";
+    text.textContent = attachments.kinds ? t("uploads.accepted", { kinds: attachments.kinds }) : t(attachments.single ? "uploads.one_file" : "uploads.any_file");
     overlay.hidden = false;
   });
   window.addEventListener("dragover", (e) => {

@@ -4,6 +4,7 @@
 import { copyButton, iconButton } from "./buttons.js";
 import { h } from "./dom.js";
 import { renderRich, unsupported } from "./files.js";
+import { phrase } from "./texts.js";
 
 /**
  * The element (the group) of a user turn made of `messages`. `avatar` is its avatar element,
@@ -11,7 +12,7 @@ import { renderRich, unsupported } from "./files.js";
  */
 export function userTurn(messages, { avatar, copied, save }) {
   const files = h("div", { class: "cs-user-files" });
-  const body = h("div", { class: "cs-user-body" }, [h("span", { class: "cs-sr", text: "You said:" }), files]);
+  const body = h("div", { class: "cs-user-body" }, [h("span", { class: "cs-sr", text: phrase("messages.you_said") }), files]);
   const group = h("div", { class: "cs-msg cs-msg-user" }, [avatar, body]);
   let text = null;
   for (const message of messages) {
@@ -24,7 +25,7 @@ export function userTurn(messages, { avatar, copied, save }) {
   if (!files.childElementCount) files.remove();
   if (text != null) {
     const copy = copyButton(() => copied(text));
-    const edit = iconButton("Edit", "edit", () => openEditor(group, text, save), "cs-edit");
+    const edit = iconButton(phrase("messages.edit"), "edit", () => openEditor(group, text, save), "cs-edit");
     group.tools = h("div", { class: "cs-user-actions" }, [copy, edit]);
     // The buttons sit beside the bubble (shown on hover or focus).
     const row = h("div", { class: "cs-bubble-row" });
@@ -37,7 +38,7 @@ export function userTurn(messages, { avatar, copied, save }) {
 // The inline editor of a user's text message: Save regenerates from there, Cancel puts it back.
 function openEditor(group, text, save) {
   if (group.editor || !group.bubble) return;
-  const area = h("textarea", { class: "cs-edit-input", "aria-label": "Edit message", rows: "1" });
+  const area = h("textarea", { class: "cs-edit-input", "aria-label": phrase("messages.edit_message"), rows: "1" });
   area.value = text;
   const close = () => {
     group.editor.parentNode.classList.remove("cs-editing");
@@ -67,9 +68,9 @@ function openEditor(group, text, save) {
       close();
     }
   });
-  const cancel = h("button", { type: "button", class: "cs-btn", text: "Cancel" });
+  const cancel = h("button", { type: "button", class: "cs-btn", text: phrase("messages.cancel") });
   cancel.addEventListener("click", close);
-  const saveButton = h("button", { type: "button", class: "cs-btn cs-btn-primary", text: "Save" });
+  const saveButton = h("button", { type: "button", class: "cs-btn cs-btn-primary", text: phrase("messages.save") });
   saveButton.addEventListener("click", submit);
   group.editor = h("div", { class: "cs-editor" }, [area, h("div", { class: "cs-editor-actions" }, [cancel, saveButton])]);
   group.bubble.replaceWith(group.editor);
