@@ -61,11 +61,19 @@ def test_the_wheel_says_what_it_needs_and_ships_its_license(wheel: Path) -> None
     assert "chatserve/py.typed" in names
     assert any(name.endswith("/licenses/LICENSE") for name in names)
     [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+    lines = archive.read(metadata).decode().splitlines()
     requires = [
         line.split(":", 1)[1].split(";")[0].strip()
-        for line in archive.read(metadata).decode().splitlines()
+        for line in lines
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
+    urls = dict(
+        line.split(": ", 1)[1].split(", ", 1) for line in lines if line.startswith("Project-URL:")
+    )
+    assert set(urls) == {"Homepage", "Documentation", "Changelog", "Issues"}
+    # The repository the README's pre-commit example names, where the hooks live.
+    repository = re.search(r"- repo: (\S+)\n    rev:", (ROOT / "README.md").read_text()).group(1)
+    assert all(url.startswith(repository) for url in urls.values())
     declared = {re.split(r"[<>=\[ ]", requirement)[0] for requirement in requires}
     assert {"litestar", "rich", "filelock", "click", "msgspec"} <= declared
     assert "httpx" not in declared  # only the tests use it
