@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import textwrap
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+
+from chatserve.config.loader import load_config
+from chatserve.errors import ConfigError
 
 BOT_PY = Path(__file__).with_name("bots.py").read_text()
 """The chat functions tests serve, as the text of a `bot.py`."""
@@ -153,3 +158,12 @@ def error_of(response: Any) -> dict[str, Any]:
     error = dict(response.json()["error"])
     assert error.pop("request_id") == response.headers["x-request-id"]
     return error
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    """The problems of a config `text` (dedented) that must not load, as `bot.yaml:L:C: ...`."""
+    path = tmp_path / "bot.yaml"
+    path.write_text(textwrap.dedent(text).lstrip())
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return [str(p).replace(str(path), "bot.yaml") for p in caught.value.problems]

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import problems
 
 from chatserve.config.loader import load_config
 from chatserve.config.source import MAX_FILE_BYTES, RawScalar, Source, parse
 from chatserve.errors import ConfigError
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "bot.yaml"
-    path.write_text(textwrap.dedent(text).lstrip())
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return [str(p).replace(str(path), "bot.yaml") for p in caught.value.problems]
 
 
 def test_valid_config_loads_with_defaults(tmp_path: Path) -> None:

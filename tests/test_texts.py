@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import problems
 
 from chatserve.config.loader import load_config
-from chatserve.errors import ConfigError
 from chatserve.ui.texts import choose
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,14 +48,6 @@ def test_every_catalog_is_a_part_the_page_can_load() -> None:
     lazy = (ROOT / "web" / "src" / "lazy.js").read_text("utf-8")
     wired = re.findall(r'"texts:([\w-]+)": \[\(\) => import\("\./texts/([\w-]+)\.json"\)\]', lazy)
     assert sorted(wired) == [(tag, tag) for tag in CATALOGS if tag != "en"]
-
-
-def problems(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "bot.yaml"
-    path.write_text(textwrap.dedent(text).lstrip())
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return [str(p).replace(str(path), "bot.yaml") for p in caught.value.problems]
 
 
 def test_texts_takes_the_pages_keys_only(tmp_path: Path) -> None:
