@@ -26,6 +26,7 @@ from chatserve.app import create_app
 from chatserve.bot.load import load
 from chatserve.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure
 from chatserve.observe import check as check_extras
+from chatserve.security.auth import check_oidc
 from chatserve.store.shared.backends import reach
 
 logger = logging.getLogger("chatserve")
@@ -58,6 +59,7 @@ def run(
     The log (uvicorn's lines too) is written at `log_level` in `log_format` (`text`, `json`)."""
     bot = load(config)
     check_extras(bot.config)  # before `--workers` processes would each fail on it
+    check_oidc(bot.config)
     reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
     configure(log_level, log_format)
     server = bot.config.server

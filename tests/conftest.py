@@ -57,6 +57,7 @@ CHILD_PROCESS_FIXTURES = {
     "postgres_url",
     "s3_server",
     "s3_url",
+    "oidc_provider",
 }
 
 

@@ -192,14 +192,34 @@ USERS = good(
     )
 ) | bad([{"username": "a b", "password": "x"}], [{"username": "ana"}], "ana")
 
+OIDC = mapping(
+    {
+        "issuer": good(st.sampled_from(["https://id.example.com", reference("http://[::1]:9")])),
+        "client_id": good(st.sampled_from(["bot", reference("bot")])) | bad("", 5),
+        "allowed_domains": good(st.sampled_from([["example.com"], ["*"], []])) | bad("a.com"),
+        "allowed_groups": good(st.just(["staff"])) | bad("staff"),
+        "scopes": good(st.just(["email", "openid"])) | bad(["email"], "openid"),
+        "label": good(st.just("Google")) | bad(""),
+    },
+    unknown="client",
+).map(
+    lambda case: (
+        case[0],
+        case[1]
+        and {"issuer", "client_id"} <= case[0].keys()
+        and bool(case[0].get("allowed_domains") or case[0].get("allowed_groups")),
+    )
+)
+
 AUTH = mapping(
     {
         "users": USERS,
+        "oidc": OIDC,
         "session_max_age": ints(60, server=True),
         "secret": good(st.sampled_from([None, "k" * 32, reference("k" * 32)])) | bad("short", 5),
     },
     unknown="user",
-).map(lambda case: (case[0], case[1] and "users" in case[0]))  # someone must be let in
+).map(lambda case: (case[0], case[1] and bool({"users", "oidc"} & case[0].keys())))
 
 SERVER = mapping(
     {
@@ -274,6 +294,10 @@ def test_generated_configs_get_one_verdict(case: Case, folder: Path) -> None:
         "additional_inputs: [{type: slider, minimum: 5, maximum: 1}]",
         "additional_inputs: [{type: radio, choices: [a], value: b}]",
         "textbox: {lines: 3.0}",  # JSON has one kind of number; YAML's 3.0 is not an integer
+        # What a URL, a domain or an address must look like.
+        "server: {auth: {oidc: {issuer: 'http://id.example.com', client_id: c, "
+        "allowed_domains: [a.com]}}}",
+        "server: {auth: {oidc: {issuer: 'https://id', client_id: c, allowed_emails: [ana]}}}",
     ],
 )
 def test_what_no_schema_can_check_is_left_to_the_loader(text: str, tmp_path: Path) -> None:

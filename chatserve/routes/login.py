@@ -1,11 +1,13 @@
 """`GET /login`, `POST /login` and `POST /logout`: the web page's way in and out with
 `server.auth`. The login page is one self-contained HTML document (no scripts, no assets), in
-the bot's `language:` (or the browser's, from `Accept-Language`), with its `texts:`."""
+the bot's `language:` (or the browser's, from `Accept-Language`), with its `texts:`: a password
+form for `users`, a "Sign in with ..." link for `oidc` (see `routes.oidc`), or both."""
 
 from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
@@ -27,15 +29,15 @@ LOGIN_CSP = (
 async def login_page(
     request: Request[Any, Any, State], services: NamedDependency[Services]
 ) -> Response[str]:
-    _auth(services)
-    return _page(request, services, next_path=request.query_params.get("next", "/"))
+    auth_of(services)
+    return sign_in_page(request, services, request.query_params.get("next", "/"))
 
 
 @post("/login", include_in_schema=False, opt={"body": "application/x-www-form-urlencoded"})
 async def log_in(
     request: Request[Any, Any, State], services: NamedDependency[Services]
 ) -> Response[Any]:
-    auth = _auth(services)
+    auth = auth_of(services)
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = str(form.get("next", "/"))
@@ -43,13 +45,12 @@ async def log_in(
     try:
         user = await auth.sign_in(username, password, address, services.executor)
     except TooManyRequestsException as refused:
-        wait = {"seconds": (refused.headers or {}).get("Retry-After", "1")}
-        return _page(
-            request, services, next_path, username, ("login.too_many", wait), 429, refused.headers
-        )
+        return too_many(request, services, next_path, refused, username)
     if user is None:
-        return _page(request, services, next_path, username, ("login.wrong", {}), 401)
-    response = Redirect(_local(request, next_path), status_code=303)
+        return sign_in_page(
+            request, services, next_path, username=username, error=("login.wrong", {}), status=401
+        )
+    response = Redirect(local_url(request, next_path), status_code=303)
     response.set_cookie(
         auth.session_cookie(request, auth.sessions.new(user), auth.config.session_max_age)
     )
@@ -60,64 +61,165 @@ async def log_in(
 async def log_out(
     request: Request[Any, Any, State], services: NamedDependency[Services]
 ) -> Response[Any]:
-    """End this session, or with `everywhere` in the form every session of its user."""
-    auth = _auth(services)
+    """End this session, or with `everywhere` in the form every session of its user; a user
+    who signed in through the OpenID provider is then sent to sign out there too, if it says
+    where (and comes back to the login page)."""
+    auth = auth_of(services)
     form = await request.form()
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
     if session is not None and form.get("everywhere"):
         auth.sessions.end_all(session.username)
     elif session is not None:
         auth.sessions.end(session)
-    response = Redirect(login_url(request), status_code=303)
+    response: Response[Any] = Redirect(login_url(request), status_code=303)
+    if session is not None and session.id_token is not None and auth.provider is not None:
+        back = absolute_url(request, "/login")
+        provider = await auth.provider.logout_url(session.id_token, back)
+        if provider is not None:
+            response = _leaving(request, services, provider)
     response.set_cookie(auth.session_cookie(request, "", max_age=0))
     return response
 
 
-def _auth(services: NamedDependency[Services]) -> Auth:
+def _leaving(request: Request[Any, Any, State], services: Services, url: str) -> Response[str]:
+    """A page that goes on to `url` (the provider's end of session) by itself. Not a redirect:
+    the chat page's Content-Security-Policy (`form-action 'self'`) stops a form's redirect to
+    another site."""
+    auth = auth_of(services).config
+    assert auth.oidc is not None
+    lang, texts = _words(request, services)
+    label = auth.oidc.label or texts["login.oidc_sso"]
+    link = PROVIDER.format(
+        separator="", href=html.escape(url), text=html.escape(texts["login.continue"])
+    )
+    return _document(
+        services,
+        (lang, texts),
+        lead=fill(texts["login.signing_out"], label=label),
+        body=link,
+        head=f'<meta http-equiv="refresh" content="0; url={html.escape(url)}">',
+    )
+
+
+def auth_of(services: Services) -> Auth:
+    """The app's `server.auth`; 404 for a bot without it."""
     auth = services.auth
     if auth is None:
         raise NotFoundException("This bot has no login (server.auth is not set).")
     return auth
 
 
-def _local(request: Request[Any, Any, Any], path: str) -> str:
+def local_url(request: Request[Any, Any, Any], path: str) -> str:
     """Where to go after signing in: a path of this app, never another site."""
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         path = "/"
     return f"{request.scope.get('root_path', '')}{path}"
 
 
-def _page(
+def absolute_url(request: Request[Any, Any, Any], path: str) -> str:
+    """`path` of this app as a full URL, as the browser reached the app (the provider sends
+    the browser back to it)."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}{path}"
+
+
+def too_many(
     request: Request[Any, Any, State],
-    services: NamedDependency[Services],
+    services: Services,
     next_path: str,
+    refused: TooManyRequestsException,
+    username: str = "",
+) -> Response[str]:
+    """The sign-in page saying how long to wait (429)."""
+    wait = {"seconds": (refused.headers or {}).get("Retry-After", "1")}
+    return sign_in_page(
+        request,
+        services,
+        next_path,
+        username=username,
+        error=("login.too_many", wait),
+        status=429,
+        headers=refused.headers,
+    )
+
+
+def sign_in_page(
+    request: Request[Any, Any, State],
+    services: Services,
+    next_path: str,
+    *,
     username: str = "",
     error: tuple[str, dict[str, str]] | None = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """The sign-in page; `error` is the key of the text to show (and its values)."""
-    config = services.served.bot.config
-    lang, texts = words(config.language, request.headers.get("accept-language"), config.texts)
-    title = config.title or "chatserve"
+    auth = auth_of(services).config
+    lang, texts = _words(request, services)
     alert = (
         f'<p class="error" role="alert">{html.escape(fill(texts[error[0]], **error[1]))}</p>'
         if error
         else ""
     )
+    form = (
+        FORM.format(
+            action=html.escape(_relative(request, "/login")),
+            username_label=html.escape(texts["login.username"]),
+            password=html.escape(texts["login.password"]),
+            submit=html.escape(texts["login.submit"]),
+            username=html.escape(username),
+            next=html.escape(next_path),
+            autofocus_user="" if username else " autofocus",
+            autofocus_password=" autofocus" if username else "",
+        )
+        if auth.users
+        else ""
+    )
+    provider = ""
+    if auth.oidc is not None:
+        label = auth.oidc.label or texts["login.oidc_sso"]
+        provider = PROVIDER.format(
+            separator=f'<p class="or">{html.escape(texts["login.or"])}</p>' if form else "",
+            href=html.escape(_relative(request, f"/login/oidc?next={quote(next_path)}")),
+            text=html.escape(fill(texts["login.oidc"], label=label)),
+        )
+    body = f"{alert}\n  {form}\n  {provider}"
+    return _document(services, (lang, texts), texts["login.lead"], body, status, headers)
+
+
+def _relative(request: Request[Any, Any, State], path: str) -> str:
+    """`path` of this app as a link from the page being answered: relative, as the chat
+    page's links are, so that it works under any prefix a proxy serves the bot under."""
+    depth = request.scope.get("path_template", "/").count("/") - 1
+    return "../" * depth + path.lstrip("/")
+
+
+def _words(request: Request[Any, Any, State], services: Services) -> tuple[str, dict[str, str]]:
+    """(the page's `lang`, its words): the bot's `language:` or the browser's."""
+    config = services.served.bot.config
+    return words(config.language, request.headers.get("accept-language"), config.texts)
+
+
+def _document(
+    services: Services,
+    language: tuple[str, dict[str, str]],
+    lead: str,
+    body: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    head: str = "",
+) -> Response[str]:
+    """A page of the sign-in's own, in `language`: the bot's title, `lead`, then `body`
+    (HTML)."""
+    lang, texts = language
+    title = services.served.bot.config.title or "chatserve"
     page = PAGE.format(
         lang=html.escape(lang),
+        head=head,
         page_title=html.escape(fill(texts["login.title"], title=title)),
         title=html.escape(title),
-        lead=html.escape(texts["login.lead"]),
-        username_label=html.escape(texts["login.username"]),
-        password=html.escape(texts["login.password"]),
-        submit=html.escape(texts["login.submit"]),
-        alert=alert,
-        username=html.escape(username),
-        next=html.escape(next_path),
-        autofocus_user="" if username else " autofocus",
-        autofocus_password=" autofocus" if username else "",
+        lead=html.escape(lead),
+        body=body,
     )
     return Response(
         page,
@@ -137,6 +239,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+{head}
 <title>{page_title}</title>
 <style>
   :root {{ --bg: #f6f7f9; --card: #fff; --text: #1f2328; --muted: #59636e; --line: #d1d9e0;
@@ -164,14 +267,27 @@ PAGE = """<!doctype html>
   button:hover {{ filter: brightness(1.05); }}
   .error {{ margin: 0 0 0.5rem; padding: 0.6rem 0.75rem; border-radius: 8px; font-size: 0.9rem;
            color: var(--error); border: 1px solid currentColor; }}
+  a.provider {{ display: block; margin-top: 1.5rem; padding: 0.6rem; text-align: center;
+               font-weight: 600; color: inherit; text-decoration: none;
+               border: 1px solid var(--line); border-radius: 8px; }}
+  a.provider:hover {{ border-color: var(--accent); }}
+  a.provider:focus-visible {{ outline: 2px solid var(--accent); outline-offset: 1px; }}
+  p.or {{ display: flex; align-items: center; gap: 0.75rem; margin: 1.25rem 0 -0.5rem;
+         color: var(--muted); font-size: 0.85rem; }}
+  p.or::before, p.or::after {{ content: ""; flex: 1; border-top: 1px solid var(--line); }}
 </style>
 </head>
 <body>
 <main>
   <h1>{title}</h1>
   <p class="lead">{lead}</p>
-  {alert}
-  <form method="post" action="login">
+  {body}
+</main>
+</body>
+</html>
+"""
+
+FORM = """<form method="post" action="{action}">
     <input type="hidden" name="next" value="{next}">
     <label for="username">{username_label}</label>
     <input id="username" name="username" autocomplete="username" value="{username}"
@@ -180,8 +296,7 @@ PAGE = """<!doctype html>
     <input id="password" name="password" type="password" autocomplete="current-password"
       required{autofocus_password}>
     <button type="submit">{submit}</button>
-  </form>
-</main>
-</body>
-</html>
-"""
+  </form>"""
+
+PROVIDER = """{separator}
+  <a class="provider" href="{href}">{text}</a>"""

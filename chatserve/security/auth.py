@@ -16,7 +16,7 @@ import logging
 import threading
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -25,18 +25,29 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.response import Redirect
 
 from chatserve.config.server import AuthConfig, User
+from chatserve.errors import ConfigError
+from chatserve.security.admission import Admission
 from chatserve.security.passwords import COST, UpgradedHashes, check_password, needs_rehash
+from chatserve.security.pending import PendingSignIns
 from chatserve.security.sessions import EndedSessions, Sessions, SessionStore, session_key
 from chatserve.security.throttle import Throttle
 from chatserve.store.digests import sha256_hex
+from chatserve.store.shared.extras import EXTRAS, MissingExtra, client
 from chatserve.store.shared.postgres import Postgres
 from chatserve.store.shared.security import PostgresSessionStore, PostgresThrottle
+
+if TYPE_CHECKING:
+    from chatserve.config.models import Config
+    from chatserve.security.openid import OpenIDProvider
 
 logger = logging.getLogger("chatserve")
 
 SESSION_COOKIE = "chatserve_session"
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout"})
-"""Routes anyone may reach: liveness, and the login page (which needs no assets of its own)."""
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/login", "/logout", "/login/oidc", "/login/oidc/callback"}
+)
+"""Routes anyone may reach: liveness, and the login page (which needs no assets of its own)
+and its way through the OpenID provider."""
 
 ATTEMPTS = {"user": 5, "address": 10}
 """Failed attempts a minute: for one user name from one address, and from one address (sign-ins
@@ -68,7 +79,17 @@ class Auth:
                 PostgresSessionStore(database),
                 PostgresThrottle(database, ATTEMPTS),
             )
-        self.sessions = Sessions(key, self.users, config.session_max_age, store)
+        self.admission: Admission | None = None
+        self.provider: OpenIDProvider | None = None
+        if config.oidc is not None:
+            from chatserve.security.openid import OpenIDProvider  # the `oidc` extra
+
+            taken = [*self.users, *(token.name for token in config.tokens)]
+            self.admission = Admission(config.oidc, taken)
+            self.provider = OpenIDProvider(config.oidc)
+        admits = self.admission.admits if self.admission else None
+        self.sessions = Sessions(key, self.users, config.session_max_age, store, admits)
+        self.pending = PendingSignIns(key, store)
         self.upgrades = UpgradedHashes(data_dir / "passwords")
         self._checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 
@@ -151,6 +172,8 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
         return None
     session = auth.sessions.check(request.cookies.get(SESSION_COOKIE))
     user = session.username if session else None
+    if session is not None and session.claims is not None:
+        request.scope["auth"] = session.claims  # what `chatserve.Request.claims` shows
     authorization = request.headers.get("authorization")
     if user is None and authorization:
         address = client_address(request)
@@ -195,3 +218,14 @@ def too_many_attempts(wait: float) -> TooManyRequestsException:
         f"Too many failed attempts. Try again in {seconds} s.",
         headers={"Retry-After": str(seconds)},
     )
+
+
+def check_oidc(config: Config) -> None:
+    """ConfigError, at the key, for `server.auth.oidc` without the `oidc` extra installed."""
+    if config.server.auth is None or config.server.auth.oidc is None:
+        return
+    try:
+        for module in [name for name, extra in EXTRAS.items() if extra == "oidc"]:
+            client(module)
+    except MissingExtra as exc:
+        raise ConfigError([config.source.problem(("server", "auth", "oidc"), str(exc))]) from None

@@ -5,6 +5,11 @@ the expiry (Unix time), and an HMAC-SHA256, with the data dir's key, over those,
 stored password and the user's session generation. So a cookie is refused once it expires,
 once its session is signed out (its id is revoked), once the user signs out everywhere (a new
 generation) and once the user's password changes in the config.
+
+A user who signed in through `server.auth.oidc` has no password here: the cookie then ends in
+`.<ID token>` and is signed, with a key of its own, over that token instead (and so over its
+issuer and subject). Its claims are what `admits` (the allow-lists) is asked on every check,
+so a session ends too once the config no longer lets its user in.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from chatserve.config.server import User
 from chatserve.store.digests import sha256_hex
@@ -35,6 +41,10 @@ class Session:
     username: str
     id: str
     expiry: int
+    id_token: str | None = None
+    """The ID token of a sign-in through `server.auth.oidc`; None for a password's."""
+    claims: dict[str, Any] | None = None
+    """That ID token's claims."""
 
 
 class EndedSessions(Protocol):
@@ -101,44 +111,70 @@ def session_key(data_dir: Path, secret: str | None = None) -> bytes:
 
 class Sessions:
     """Makes and checks session cookies for `users`, signed with `key`, lasting `max_age`
-    seconds; `store` keeps which have ended."""
+    seconds; `store` keeps which have ended. `admits(username, claims)` says whether the
+    allow-lists still let in a user signed in through `server.auth.oidc` (None: none is)."""
 
     def __init__(
-        self, key: bytes, users: Mapping[str, User], max_age: int, store: EndedSessions
+        self,
+        key: bytes,
+        users: Mapping[str, User],
+        max_age: int,
+        store: EndedSessions,
+        admits: Callable[[str, dict[str, Any]], bool] | None = None,
     ) -> None:
         self.key = key
+        # Sessions begun at the OpenID provider are signed with a key of their own.
+        self.token_key = hmac.new(key, b"chatserve oidc sessions", hashlib.sha256).digest()
         self.users = users
         self.max_age = max_age
         self.store = store
+        self.admits = admits
 
     def new(self, user: User) -> str:
         """A cookie value for a new session of `user`."""
-        session_id = secrets.token_urlsafe(16)
-        expiry = str(int(time.time()) + self.max_age)
-        signature = self._sign(user, session_id, expiry)
+        session_id, expiry = self._fresh()
+        signature = self._sign(self.key, user.username, session_id, expiry, user.password)
         return ".".join([_b64(user.username.encode()), session_id, expiry, signature])
+
+    def new_signed_in(self, username: str, id_token: str) -> str:
+        """A cookie value for a new session of `username`, who signed in through the OpenID
+        provider with `id_token`."""
+        session_id, expiry = self._fresh()
+        signature = self._sign(self.token_key, username, session_id, expiry, id_token)
+        return ".".join([_b64(username.encode()), session_id, expiry, signature, id_token])
 
     def check(self, value: str | None) -> Session | None:
         """The session a cookie value stands for, if it is genuine, current and not ended.
         Anything else, malformed bytes included, is None."""
-        parts = value.split(".") if value and value.isascii() else []
-        if len(parts) != 4:
+        parts = value.split(".", 4) if value and value.isascii() else []
+        if len(parts) not in (4, 5):
             return None
-        name, session_id, expiry, signature = parts
+        name, session_id, expiry, signature, *id_token = parts
         if not (_ID.fullmatch(session_id) and expiry.isdigit() and len(expiry) <= 12):
             return None
         try:
-            user = self.users.get(base64.urlsafe_b64decode(name + "==").decode())
+            username = base64.urlsafe_b64decode(name + "==").decode()
         except ValueError:  # not base64, or not UTF-8
             return None
-        if user is None or int(expiry) <= time.time():
+        if int(expiry) <= time.time():
             return None
-        expected = self._sign(user, session_id, expiry)
+        if id_token:
+            key, secret = self.token_key, id_token[0]
+        elif username in self.users:
+            key, secret = self.key, self.users[username].password
+        else:
+            return None
+        expected = self._sign(key, username, session_id, expiry, secret)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return None
         if self.store.is_revoked(session_id, int(expiry)):
             return None
-        return Session(user.username, session_id, int(expiry))
+        if not id_token:
+            return Session(username, session_id, int(expiry))
+        claims = _claims(id_token[0])
+        if claims is None or self.admits is None or not self.admits(username, claims):
+            return None
+        return Session(username, session_id, int(expiry), id_token[0], claims)
 
     def end(self, session: Session) -> None:
         self.store.revoke(session.id, session.expiry)
@@ -147,11 +183,26 @@ class Sessions:
         """End every session of `username`, on every device."""
         self.store.new_generation(username)
 
-    def _sign(self, user: User, session_id: str, expiry: str) -> str:
-        generation = self.store.generation(user.username)
-        fields = [user.username, session_id, expiry, user.password, generation]
+    def _fresh(self) -> tuple[str, str]:
+        """A new session's id and expiry."""
+        return secrets.token_urlsafe(16), str(int(time.time()) + self.max_age)
+
+    def _sign(self, key: bytes, username: str, session_id: str, expiry: str, secret: str) -> str:
+        """The signature over a session and what ends it: `secret` (the user's password, or
+        ID token) and the user's generation."""
+        fields = [username, session_id, expiry, secret, self.store.generation(username)]
         message = "\0".join(fields).encode(errors="surrogatepass")  # `${VAR}`s may hold any bytes
-        return _b64(hmac.new(self.key, message, hashlib.sha256).digest())
+        return _b64(hmac.new(key, message, hashlib.sha256).digest())
+
+
+def _claims(id_token: str) -> dict[str, Any] | None:
+    """The claims of an ID token this server checked when its session began (no signature
+    check: the session's covers it)."""
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+    except (IndexError, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def _b64(data: bytes) -> str:

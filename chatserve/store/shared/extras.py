@@ -1,5 +1,5 @@
-"""The optional packages some keys need (shared state, metrics, traces), imported only when a
-config asks for them."""
+"""The optional packages some keys need (shared state, metrics, traces, OpenID Connect),
+imported only when a config asks for them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ EXTRAS = {
     "opentelemetry.sdk.trace": "tracing",
     "opentelemetry.instrumentation.asgi": "tracing",
     "opentelemetry.exporter.otlp.proto.http": "tracing",
+    "httpx2": "oidc",  # before Authlib, which would fall back to httpx with a warning
+    "authlib.integrations.httpx_client": "oidc",
 }
 """Which of chatserve's extras installs each client."""
 
