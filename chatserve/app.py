@@ -27,13 +27,14 @@ from chatserve.logs import ensure_output
 from chatserve.observe import observing
 from chatserve.reload import watching
 from chatserve.routes.chat import chat_route
+from chatserve.routes.conversations import conversation_routes
 from chatserve.routes.docs import DOCS_PATH, docs_plugins, docs_router
 from chatserve.routes.events import events
 from chatserve.routes.files import serve_file, upload_route
 from chatserve.routes.flags import flag
 from chatserve.routes.login import log_in, log_out, login_page
 from chatserve.routes.pages import PAGES
-from chatserve.security.auth import Auth, authenticate
+from chatserve.security.auth import Auth, authenticate, check_oidc
 from chatserve.security.frontdoor import FrontDoor
 from chatserve.security.quotas import Quotas
 from chatserve.security.rules import check_request, security_headers
@@ -72,7 +73,13 @@ def create_app(
     holder = BotHolder(bot, webui or WebUI(), files, live=reload, database=shared.database)
     flag_stores = FlagStores(shared.flags(flagging_dir(bot.config, bot.folder)))
     services = Services(
-        holder, _auth(bot, shared), Quotas(server.quotas), shared, flag_stores, watch=observe.watch
+        holder,
+        _auth(bot, shared),
+        Quotas(server.quotas),
+        shared,
+        flag_stores,
+        conversations=shared.conversations(bot.data_dir()),
+        watch=observe.watch,
     )
     app = LoggedLitestar(
         route_handlers=[
@@ -82,9 +89,11 @@ def create_app(
             serve_file,
             events,
             flag,
+            *conversation_routes(bot.config),
             login_page,
             log_in,
             log_out,
+            *_oidc_routes(bot),
             *_openai_routes(bot),
             *observe.routes,
         ],
@@ -93,7 +102,7 @@ def create_app(
         lifespan=[
             _worker_threads,
             _backends,
-            _flag_stores,
+            _stores,
             example_answers,
             watching,
             sweeper,
@@ -140,10 +149,22 @@ def _openai_routes(bot: Bot) -> list[Router]:
     return [openai_router]
 
 
+def _oidc_routes(bot: Bot) -> list[Any]:
+    """The way in through the OpenID provider, for a config that has one (imported only
+    then: it needs the `oidc` extra)."""
+    auth = bot.config.server.auth
+    if auth is None or auth.oidc is None:
+        return []
+    from chatserve.routes.oidc import finish_sign_in, start_sign_in
+
+    return [start_sign_in, finish_sign_in]
+
+
 def _auth(bot: Bot, shared: Backends) -> Auth | None:
     auth = bot.config.server.auth
     if auth is None:
         return None
+    check_oidc(bot.config)
     return Auth(auth, bot.data_dir(), session_secret(bot.config), shared.database)
 
 
@@ -190,8 +211,10 @@ async def _backends(app: Litestar) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _flag_stores(app: Litestar) -> AsyncIterator[None]:
+async def _stores(app: Litestar) -> AsyncIterator[None]:
+    """Close the flag and conversation stores (their SQLite connections) when the app stops."""
     try:
         yield
     finally:
         app.state.services.flag_stores.close()
+        app.state.services.conversations.close()

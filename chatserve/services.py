@@ -17,6 +17,7 @@ from chatserve.security.auth import Auth
 from chatserve.security.quotas import Quotas
 from chatserve.served import Served
 from chatserve.stopping import RunningChats
+from chatserve.store.conversations import Conversations
 from chatserve.store.files import FileStore
 from chatserve.store.flags import FlagStores
 from chatserve.store.shared.backends import Backends
@@ -31,6 +32,8 @@ class Services:
     quotas: Quotas
     backends: Backends
     flag_stores: FlagStores
+    conversations: Conversations
+    """Saved conversations (`save_history: server`)."""
     chats: RunningChats = field(default_factory=RunningChats)
     watch: TurnWatch | None = None
     """What records each client's turn for metrics and traces; None when both are off."""

@@ -21,7 +21,7 @@ from litestar import Request as HTTPRequest
 from chatserve.bot.history import History, UnknownFile
 from chatserve.bot.queue import Ticket
 from chatserve.bot.replies import Message, Replies, ReplyError
-from chatserve.bot.request import Request, from_http
+from chatserve.bot.request import Conversation, Request, from_http
 from chatserve.bot.runner import Run
 from chatserve.config.inputs import InvalidInput
 from chatserve.errors import Error
@@ -101,27 +101,35 @@ def message_argument(bot: Bot, message: str | MultimodalMessage, history: Histor
 
 
 def queued(
-    request: HTTPRequest[Any, Any, Any], services: Services, bot: Bot, args: Arguments
+    request: HTTPRequest[Any, Any, Any],
+    services: Services,
+    bot: Bot,
+    args: Arguments,
+    conversation: Conversation | None = None,
 ) -> Turn:
     """A client's turn, in line for a slot (`concurrency_limit`); raises QueueFull when the
-    line is full."""
+    line is full. `conversation`: the saved one it belongs to, which the chat function may
+    name."""
     return Turn(
         bot,
         args,
         services.executor,
         files=services.files,
         owner=owner_of(request),
-        caller=_caller(request) if bot.request_parameter is not None else Request(),
+        caller=(_caller(request, conversation) if bot.request_parameter is not None else Request()),
         ticket=services.holder.line.join(),
         watch=services.watch,
     )
 
 
-def _caller(request: HTTPRequest[Any, Any, Any]) -> Request:
+def _caller(request: HTTPRequest[Any, Any, Any], conversation: Conversation | None) -> Request:
     """What the chat function may see of the HTTP request (a `chatserve.Request` parameter;
     made only for a function that asks for it)."""
     client = request.client.host if request.client else None
-    return from_http(request.scope.get("user"), client, request.headers)
+    scope = request.scope
+    return from_http(
+        scope.get("user"), client, request.headers, conversation, claims=scope.get("auth")
+    )
 
 
 class Turn:

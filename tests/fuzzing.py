@@ -45,6 +45,7 @@ additional_inputs:
   - {type: checkboxgroup, choices: [p, q]}
 additional_outputs: [markdown, json, image]
 flagging_mode: manual
+save_history: server
 server:  # quotas out of the way, so examples reach the code behind them
   quotas: {uploads_per_minute: 1000000, flags_per_minute: 1000000}
 """

@@ -30,6 +30,12 @@ OPERATIONS = {
     "POST /api/flag": (60, [POSITIVE, NEGATIVE]),
     "GET /v1/models": (5, [POSITIVE]),
     "POST /v1/chat/completions": (60, [POSITIVE, NEGATIVE]),
+    "GET /api/conversations": (30, [POSITIVE, NEGATIVE]),
+    "DELETE /api/conversations": (5, [POSITIVE]),
+    "GET /api/conversations/export": (5, [POSITIVE]),
+    "GET /api/conversations/{conversation_id}": (30, [POSITIVE, NEGATIVE]),
+    "PATCH /api/conversations/{conversation_id}": (30, [POSITIVE, NEGATIVE]),
+    "DELETE /api/conversations/{conversation_id}": (20, [POSITIVE]),
 }
 """Every operation in the document, its example budget per generation mode, and the modes (an
 operation without parameters or a body has no invalid requests to make)."""
@@ -66,9 +72,25 @@ LINKS = {
             "operationRef": "#/paths/~1api~1flag/post",
             "requestBody": {"history": "$response.body#/messages", "index": 0, "option": "Like"},
         },
+        "OpenConversation": {
+            "operationRef": "#/paths/~1api~1conversations~1{conversation_id}/get",
+            "parameters": {"path.conversation_id": "$response.body#/conversation_id"},
+        },
+        "RenameConversation": {
+            "operationRef": "#/paths/~1api~1conversations~1{conversation_id}/patch",
+            "parameters": {"path.conversation_id": "$response.body#/conversation_id"},
+        },
+        "DeleteConversation": {
+            "operationRef": "#/paths/~1api~1conversations~1{conversation_id}/delete",
+            "parameters": {"path.conversation_id": "$response.body#/conversation_id"},
+        },
     },
 }
-"""Call sequences: upload, then fetch the file or chat about it; chat, then rate the reply."""
+"""Call sequences: upload, then fetch the file or chat about it; chat, then rate the reply, or
+open, rename or delete the conversation it saved."""
+
+COOKIE = {"chatserve_client": "fuzzfuzzfuzzfuzzfuzzfA"}
+"""Every request is one browser's: saved conversations are a client's own."""
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +119,7 @@ def sender(api: LiveServer, tally: Tally) -> Callable[[Any], Any]:
     def send(case: Any) -> Any:
         problems, response = [], None
         try:
-            response = case.call(base_url=api.url, timeout=10)
+            response = case.call(base_url=api.url, timeout=10, cookies=COOKIE)
         except requests.ConnectionError as exc:
             problems.append(f"{case.operation.label}: connection lost: {exc}"[:200])
         if response is not None and response.status_code >= 500:

@@ -11,7 +11,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatserve.security.admission import verified_email
+
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass
+class Conversation:
+    """The saved conversation a turn belongs to (`save_history: server`)."""
+
+    id: str
+    """Its id, as in `GET /api/conversations/{id}`."""
+
+    title: str | None = None
+    """Set it to name the conversation (unless its user renamed it); None keeps the title
+    it has, at first the user's first message."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +39,35 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     """The request's headers, lower-case, without its credentials (cookies, authorization)."""
 
+    conversation: Conversation | None = None
+    """With `save_history: server`, the saved conversation this turn belongs to."""
 
-def from_http(scope_user: str | None, client: str | None, headers: Mapping[str, str]) -> Request:
+    email: str | None = None
+    """The user's e-mail address, when they signed in through `server.auth.oidc` and the
+    provider gave one (and did not say it is unchecked); None otherwise."""
+
+    claims: Mapping[str, Any] | None = None
+    """The claims of the ID token the user signed in with through `server.auth.oidc` (`sub`,
+    `name`, `groups`, ...); None for password and token users, and without auth."""
+
+
+def from_http(
+    scope_user: str | None,
+    client: str | None,
+    headers: Mapping[str, str],
+    conversation: Conversation | None = None,
+    *,
+    claims: Mapping[str, Any] | None = None,
+) -> Request:
     kept = {name: value for name, value in headers.items() if name not in _PRIVATE_HEADERS}
-    return Request(username=scope_user, client=client, headers=kept)
+    return Request(
+        username=scope_user,
+        client=client,
+        headers=kept,
+        conversation=conversation,
+        email=verified_email(claims) if claims else None,
+        claims=claims,
+    )
 
 
 def request_parameter(fn: Callable[..., Any]) -> str | None:

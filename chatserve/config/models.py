@@ -273,8 +273,11 @@ class Config(ConfigModel):
     editable: bool = False
     """Users can edit their past messages; the conversation is cut there and answered anew."""
 
-    save_history: bool = False
-    """Keep past conversations in the browser and list them in a side panel."""
+    save_history: bool | Literal["browser", "server"] = False
+    """Keep past conversations and list them in a side panel: `browser` (or `true`) keeps
+    them in the browser; `server` in the server's database, per signed-in user (per browser
+    without `server.auth`), so they follow the user to any device (see "Saved
+    conversations")."""
 
     language: Annotated[str, Field(json_schema_extra={"pattern": _LANGUAGE.pattern})] = "auto"
     """The language of the page's own words (labels, hints, errors) and of the sign-in page:
@@ -407,6 +410,11 @@ class Config(ConfigModel):
                 f'{value!r} must be in format "<module>:<function>" or "<file.py>:<function>"'
             )
         return value
+
+    @property
+    def history_mode(self) -> Literal["browser", "server"] | None:
+        """Where past conversations are kept: `save_history`, with `true` meaning `browser`."""
+        return "browser" if self.save_history is True else self.save_history or None
 
     @property
     def chat_path(self) -> str:

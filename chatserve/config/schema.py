@@ -61,10 +61,20 @@ def _shortcuts(schema: dict[str, Any]) -> None:
 
 
 def _someone_signs_in(schema: dict[str, Any]) -> None:
-    """`server.auth` needs a user or a token (`AuthConfig._someone`)."""
-    schema["$defs"]["AuthConfig"]["anyOf"] = [
-        {"required": [key], "properties": {key: {"minItems": 1}}} for key in ("users", "tokens")
+    """`server.auth` needs a user, a token or a provider (`AuthConfig._someone`), and a
+    provider an allow-list (`OidcConfig._someone`)."""
+    defs = schema["$defs"]
+    defs["AuthConfig"]["anyOf"] = [
+        *_one_of_lists("users", "tokens"),
+        {"required": ["oidc"], "properties": {"oidc": {"type": "object"}}},
     ]
+    defs["OidcConfig"]["anyOf"] = _one_of_lists(
+        "allowed_domains", "allowed_emails", "allowed_groups"
+    )
+
+
+def _one_of_lists(*keys: str) -> list[dict[str, Any]]:
+    return [{"required": [key], "properties": {key: {"minItems": 1}}} for key in keys]
 
 
 def _page_texts(schema: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ because `${VAR}` interpolation makes every value here a string.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import types
 import typing
@@ -119,12 +120,124 @@ class ApiToken(Settings):
     """The secret itself, at least 16 characters; write it as `${ENV_VAR}`."""
 
 
+def issuer_url(url: str) -> str:
+    """`url` if it can name an OpenID provider: https, or http on a loopback host (a provider
+    for tests or development); else ValueError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be the provider's https:// issuer URL, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"an issuer URL has no query or fragment, got {url!r}")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ValueError(f"must be https:// (http only for a loopback host), got {url!r}")
+    return url
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OidcConfig(Settings):
+    """Sign-in through an OpenID Connect provider (Google, Microsoft Entra ID, Keycloak, Okta,
+    ...): the login page offers "Sign in with ...". Needs `pip install 'chatserve[oidc]'`.
+    Register `https://<host><root_path>/login/oidc/callback` as a redirect URI at the provider.
+    Who may come in is up to the allow-lists: one of them must be set."""
+
+    issuer: str
+    """The provider's issuer URL, exactly as its discovery document
+    (`<issuer>/.well-known/openid-configuration`) states it, such as
+    `https://accounts.google.com`. https only; http for a loopback host."""
+
+    client_id: Annotated[str, Field(min_length=1)]
+    """The client ID the provider gave this bot."""
+
+    client_secret: str | None = Field(None, repr=False)
+    """The client secret, as `${ENV_VAR}`. Null: a public client, which proves itself with
+    PKCE alone."""
+
+    scopes: Annotated[list[str], Field(json_schema_extra={"contains": {"const": "openid"}})] = [
+        "openid",
+        "email",
+        "profile",
+    ]
+    """The scopes asked for; `openid` is required. Add the provider's groups scope (often
+    `groups`) for `allowed_groups`."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    """What the login page calls the provider, such as `Google` ("Sign in with Google").
+    Null: "Sign in with single sign-on" (in the page's language)."""
+
+    username_claim: Annotated[str, Field(min_length=1)] = "email"
+    """The ID token claim that names the user: `request.username`, whom files, flags and
+    saved conversations belong to. `email` (default), `preferred_username` or `sub` (stable,
+    but not readable)."""
+
+    groups_claim: Annotated[str, Field(min_length=1)] = "groups"
+    """The ID token claim that lists the user's groups, for `allowed_groups`."""
+
+    allowed_domains: list[str] = []
+    """E-mail domains whose accounts may sign in, such as `example.com` (not its subdomains);
+    `*` for any account the provider signs in."""
+
+    allowed_emails: list[str] = []
+    """E-mail addresses that may sign in, besides `allowed_domains`."""
+
+    allowed_groups: list[str] = []
+    """Groups (values of `groups_claim`) whose members may sign in, besides the e-mail
+    allow-lists."""
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return issuer_url(value)
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError(f"must include 'openid', got {value!r}")
+        return value
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if domain != "*" and not re.fullmatch(r"[^@\s*]+\.[^@\s*]+", domain):
+                raise ValueError(f"a domain is such as 'example.com' (or '*'), got {domain!r}")
+        return [domain.lower() for domain in value]
+
+    @field_validator("allowed_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+                raise ValueError(f"an e-mail address is such as 'ana@example.com', got {email!r}")
+        return [email.lower() for email in value]
+
+    @model_validator(mode="after")
+    def _someone(self) -> OidcConfig:
+        if not (self.allowed_domains or self.allowed_emails or self.allowed_groups):
+            raise ValueError(
+                "needs allowed_domains, allowed_emails or allowed_groups: a provider such as "
+                "Google signs in anyone with an account (allowed_domains: ['*'] lets them all in)"
+            )
+        return self
+
+
 class AuthConfig(Settings):
     """Who may use the bot. Everything but `/healthz` and the login page then needs a
     signed-in session (the web page) or a bearer token (the API)."""
 
     users: list[User] = []
     """Accounts for the login page."""
+
+    oidc: OidcConfig | None = None
+    """Sign-in through an OpenID Connect provider, beside (or instead of) `users`."""
 
     tokens: list[ApiToken] = []
     """Bearer tokens for programs (the native API and `/v1/*`)."""
@@ -133,14 +246,17 @@ class AuthConfig(Settings):
     """Seconds a login lasts."""
 
     secret: Annotated[str, Field(min_length=32)] | None = Field(None, repr=False)
-    """The key that signs session cookies, at least 32 characters, as `${ENV_VAR}` (or set
-    the `CHATSERVE_SECRET` variable). Required with `server.database`: every replica must sign
-    and check sessions with the same key. Unset: a random key kept in the data dir."""
+    """The key that signs session cookies (and those of sign-ins under way at the `oidc`
+    provider), at least 32 characters, as `${ENV_VAR}` (or set the `CHATSERVE_SECRET`
+    variable). Required with `server.database`: every replica must sign and check sessions
+    with the same key. Unset: a random key kept in the data dir."""
 
     @model_validator(mode="after")
     def _someone(self) -> AuthConfig:
-        if not self.users and not self.tokens:
-            raise ValueError("needs at least one user or token, or the bot is closed to all")
+        if not self.users and not self.tokens and self.oidc is None:
+            raise ValueError(
+                "needs at least one user or token, or oidc, or the bot is closed to all"
+            )
         names = [user.username for user in self.users] + [token.name for token in self.tokens]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
@@ -161,17 +277,26 @@ class QuotaConfig(Settings):
     """Ratings (`POST /api/flag`) one client may send per minute."""
 
     client_bytes_per_hour: ByteSize = Field("1GB", validate_default=True)
-    """Bytes one client may write per hour, uploads and flags together."""
+    """Bytes one client may write per hour: uploads, flags and the growth of saved
+    conversations together."""
 
     bytes_per_hour: ByteSize = Field("10GB", validate_default=True)
     """Bytes all clients together may write per hour."""
+
+    conversations: int = Field(1000, ge=1)
+    """With `save_history: server`: the conversations one user (or browser, without `auth`)
+    may keep; a new one past it is refused (409) until some are deleted."""
+
+    conversation_size: ByteSize = Field("2MB", validate_default=True)
+    """With `save_history: server`: the largest conversation kept, its messages and values as
+    JSON. A turn that starts past it is refused (413); the reply that takes it past is kept."""
 
     min_free_disk: ByteSizeOrZero = Field("1GB", validate_default=True)
     """Free space to leave on the disk of the data dir (and of `flagging_dir`): below it,
     uploads and flags are refused with 507, and files of replies are not kept (the reply says
     so); text chats go on. `0` turns the check off."""
 
-    @field_validator("client_bytes_per_hour", "bytes_per_hour")
+    @field_validator("client_bytes_per_hour", "bytes_per_hour", "conversation_size")
     @classmethod
     def _size(cls, value: int | str) -> int:
         return parse_size(value)
@@ -247,9 +372,9 @@ class ServerConfig(Settings):
     """The largest file a client may upload: bytes, or a size such as `10MB`."""
 
     quotas: QuotaConfig = QuotaConfig()
-    """Limits on what clients write to disk (uploads, flags): rates, bytes per hour, a
-    free-disk floor. A client is the signed-in user, else its address; each server process
-    counts on its own."""
+    """Limits on what clients write to disk (uploads, flags, saved conversations): rates,
+    bytes per hour, caps on saved conversations, a free-disk floor. A client is the signed-in
+    user, else its address; each server process counts on its own."""
 
     cors_origins: list[str] = []
     """Web origins (`https://example.com`) whose pages may call the API from the browser.

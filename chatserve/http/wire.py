@@ -61,6 +61,13 @@ class ChatRequest(msgspec.Struct, forbid_unknown_fields=True):
         bool,
         msgspec.Meta(description="Answer as `text/event-stream` instead of one JSON object."),
     ] = False
+    conversation_id: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="With `save_history: server`: the saved conversation this turn goes "
+            "on (`GET /api/conversations`); null starts one, whose id the answer gives."
+        ),
+    ] = None
 
 
 class ChatResponse(msgspec.Struct):
@@ -68,6 +75,8 @@ class ChatResponse(msgspec.Struct):
 
     messages: list[Message]
     outputs: list[Any] = []
+    conversation_id: str | None = None
+    """With `save_history: server`: the saved conversation, with this turn in it."""
 
 
 class UploadedFile(msgspec.Struct):
@@ -143,6 +152,8 @@ class DoneEvent(msgspec.Struct):
 
     messages: list[Message]
     outputs: list[Any]
+    conversation_id: str | None = None
+    """With `save_history: server`: the saved conversation, with this turn in it."""
 
 
 def depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:

@@ -26,6 +26,8 @@ from chatserve.config.models import Config
 from chatserve.http.openapi import ChatOperation, errors
 from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import ChatRequest, ChatResponse, MultimodalMessage, check_limits
+from chatserve.saving import HEADER as CONVERSATION_HEADER
+from chatserve.saving import Saving, saving
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.stopping import CUT_SHORT, RunningChats, stopped
@@ -58,7 +60,7 @@ With `"stream": true` the answer is `text/event-stream`; each event's `data` is 
 | `replace` | `{"index", "message"}` | replaces message *index* |
 | `outputs` | `[value, ...]` | the additional outputs' current values |
 | `error` | `{"message"}` | the function failed, or the server stopped first; for the user |
-| `done` | `{"messages", "outputs"}` | always last: the final messages of this turn |
+| `done` | `{"messages", "outputs", "conversation_id"?}` | always last: this turn's final messages |
 
 The first chunk is sent at once; later ones are coalesced to at most one every ~15 ms.
 Closing the connection stops the chat function (generators are closed, `finally` runs).
@@ -67,6 +69,11 @@ Files are named by the ids `POST /api/upload` returned, never by paths.
 With `cache_examples`, an example sent with an empty history is answered from the cache
 (header `Chatserve-Cache: hit`; a generator's reply is replayed as a quick stream) or computed
 and cached (`Chatserve-Cache: miss`).
+
+With `save_history: server` a turn is saved, when it ends, in a conversation of the client's
+(the signed-in user's; without `server.auth`, the browser's): `conversation_id` names the one
+to go on, null starts one. The answer names it: `conversation_id` in the JSON answer and in
+`done`, and the header `Chatserve-Conversation`.
 """
 
 
@@ -83,8 +90,12 @@ def chat_route(config: Config) -> HTTPRouteHandler:
             200: ResponseSpec(ChatResponse, description="JSON answer, or `text/event-stream`"),
             **errors(
                 {
-                    413: "Request body too large",
+                    403: "A `conversation_id` from a client with no session and no cookie",
+                    404: "No such saved conversation (or not the client's)",
+                    409: "The client keeps as many saved conversations as it may",
+                    413: "Request body too large, or the saved conversation is",
                     422: "Invalid request, or a `chatserve.Error`",
+                    429: "The client's bytes for the hour are spent (saved conversations)",
                     500: "The chat function failed",
                     503: "Too many chats waiting",
                 }
@@ -109,23 +120,25 @@ async def _chat(
         args = arguments(bot, services.files, owner, data.message, history, data.inputs)
     except Refused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    saved = await saving(request, services, bot, data)
+    headers = {} if saved is None else {CONVERSATION_HEADER: saved.id}
     cache = served.examples
     example = cache.match(args.message, args.inputs) if cache and not data.history else None
     keep: Keep | None = None
     if example is not None:
         answer = cache.answer(example)
         if answer is not None:
-            return _cached(answer, data.stream)
+            return await _cached(answer, data.stream, saved, headers)
         keep = partial(_keep_answer, cache, example, owner)
+        headers[CACHE_HEADER] = "miss"
     try:
-        turn = queued(request, services, bot, args)
+        turn = queued(request, services, bot, args, saved and saved.conversation)
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc), headers=exc.headers) from None
-    headers = {CACHE_HEADER: "miss"} if keep else {}
     if data.stream:
-        events = _events(turn, keep, services.chats)
+        events = _events(turn, keep, saved, services.chats)
         return Stream(events, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
-    response = await _answer(turn, keep)
+    response = await _answer(turn, keep, saved)
     response.headers.update(headers)
     return response
 
@@ -137,18 +150,23 @@ def _file_ids(message: str | MultimodalMessage, history: list[Any]) -> Iterator[
     yield from (ref["id"] for ref in file_refs(history))
 
 
-def _cached(answer: Answer, stream: bool) -> Response[Any]:
-    """An example's cached answer: as JSON, or replayed as a stream (quickly)."""
-    headers = {CACHE_HEADER: "hit"}
+async def _cached(
+    answer: Answer, stream: bool, saved: Saving | None, headers: dict[str, str]
+) -> Response[Any]:
+    """An example's cached answer (saved at once): as JSON, or replayed as a stream
+    (quickly)."""
+    headers = {**headers, CACHE_HEADER: "hit"}
+    body = {"messages": answer.messages, "outputs": answer.outputs}
+    if saved is not None:
+        body.update(await saved.finish(answer.messages))
     if stream:
         return Stream(
-            _replay(answer), media_type="text/event-stream", headers=STREAM_HEADERS | headers
+            _replay(answer, body), media_type="text/event-stream", headers=STREAM_HEADERS | headers
         )
-    body = {"messages": answer.messages, "outputs": answer.outputs}
     return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
 
 
-async def _replay(answer: Answer) -> AsyncIterator[bytes]:
+async def _replay(answer: Answer, done: dict[str, Any]) -> AsyncIterator[bytes]:
     sent: list[Message] = []
     for frame in answer.frames():
         if sent:
@@ -157,7 +175,7 @@ async def _replay(answer: Answer) -> AsyncIterator[bytes]:
         sent = frame
     if answer.outputs:
         yield sse(answer.outputs, "outputs")
-    yield sse({"messages": answer.messages, "outputs": answer.outputs}, "done")
+    yield sse(done, "done")
 
 
 def _changed(sent: list[Message], current: list[Message]) -> bytes:
@@ -183,7 +201,7 @@ async def _keep_answer(
         logger.warning("The answer to example %d was not cached: %s", example.index + 1, exc)
 
 
-async def _answer(turn: Turn, keep: Keep | None) -> Response[Any]:
+async def _answer(turn: Turn, keep: Keep | None, saved: Saving | None) -> Response[Any]:
     try:
         reply = await turn.final()
         body = {"messages": reply.messages, "outputs": reply.outputs or []}
@@ -193,15 +211,20 @@ async def _answer(turn: Turn, keep: Keep | None) -> Response[Any]:
         readable, message = failure_message(exc, turn.bot.config.fn)
         # A `chatserve.Error` (or a reply chatserve refused) is the client's to read: 422.
         raise HTTPException(status_code=422 if readable else 500, detail=message) from None
+    if saved is not None:
+        body.update(await saved.finish(reply.messages))
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
-async def _events(turn: Turn, keep: Keep | None, chats: RunningChats) -> AsyncIterator[bytes]:
+async def _events(
+    turn: Turn, keep: Keep | None, saved: Saving | None, chats: RunningChats
+) -> AsyncIterator[bytes]:
     """The stream of one turn: place in line, changes as they come, `error`, then `done`.
 
     A disconnect (the Stop button) cancels or closes this generator; the turn then stops the
     chat function and gives its slot to the next chat in line. A server that stops gives it
-    `server.shutdown_grace` seconds, then ends it with an `error` and its `done`.
+    `server.shutdown_grace` seconds, then ends it with an `error` and its `done`. A turn that
+    reaches its `done` is saved first (`save_history: server`), what came of a failed one too.
     """
     sent: list[Message] = []
     outputs: list[Any] = [None] * len(turn.replies.outputs)
@@ -226,6 +249,9 @@ async def _events(turn: Turn, keep: Keep | None, chats: RunningChats) -> AsyncIt
                 if not stopped(exc):
                     raise
                 yield sse({"message": CUT_SHORT}, "error")
-            yield sse({"messages": sent, "outputs": outputs}, "done")
+            done = {"messages": sent, "outputs": outputs}
+            if saved is not None:
+                done.update(await saved.finish(sent))
+            yield sse(done, "done")
     finally:
         turn.release()

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import JSONBody
 
 from chatserve.bot.history import History, UnknownFile
@@ -20,6 +20,7 @@ from chatserve.bot.replies import file_refs
 from chatserve.config.inputs import InvalidInput
 from chatserve.http.openapi import errors
 from chatserve.http.wire import Message, check_limits
+from chatserve.saving import NOT_FOUND, conversations_owner
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.store.digests import sha256_hex
@@ -47,6 +48,13 @@ class FlagRequest(msgspec.Struct, forbid_unknown_fields=True):
         ]
         | None
     ) = None
+    conversation_id: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="With `save_history: server`: the saved conversation the reply is in; "
+            "the rating is kept with it too."
+        ),
+    ] = None
 
 
 class FlagResponse(msgspec.Struct):
@@ -70,7 +78,8 @@ class FlagResponse(msgspec.Struct):
     responses={
         **errors(
             {
-                403: "Flagging is off",
+                403: "Flagging is off, or a `conversation_id` from a client with no owner",
+                404: "No such saved conversation",
                 413: "Request body too large",
                 422: "Unknown option, index, input or file",
                 429: "This client's rating quota is used up",
@@ -100,6 +109,11 @@ def flag(
         inputs = bot.check_inputs(data.inputs)
     except (UnknownFile, InvalidInput) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    if data.conversation_id is not None:
+        saved = services.conversations
+        owner_key = conversations_owner(request, services)
+        if not saved.rate(owner_key, data.conversation_id, data.index, data.option):
+            raise NotFoundException(NOT_FOUND)
     store = services.flag_stores.get(flagging_dir(config, bot.folder))
     # Checked once, before anything is written: a flag is stored whole or not at all, and its
     # bytes are counted after (the next one waits if they went past the quota).

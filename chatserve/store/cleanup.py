@@ -1,7 +1,8 @@
 """`delete_cache`: remove old uploads, files the bot made and unused example answers.
 
 Only `uploads/<id>`, `files/<id>`, `examples/<key>` and `registry/<id>.json` in the data dir are
-ever deleted; the flag store and everything else stay. Symlinks are removed, never followed,
+ever deleted; the flag store, saved conversations and the files they show, and everything else
+stay. Symlinks are removed, never followed,
 so nothing outside the data dir can be deleted. With replicas, one of them at a time also
 deletes the old records in the database and the files in the bucket they name.
 """
@@ -26,6 +27,7 @@ from litestar import Litestar
 
 from chatserve.bot.load import flagging_dir
 from chatserve.holder import BotHolder
+from chatserve.store.conversations import Conversations
 from chatserve.store.examples import LOCK
 from chatserve.store.files import FileStore
 from chatserve.tasks import running
@@ -40,20 +42,26 @@ class _Record(msgspec.Struct):
 
 
 def sweep(
-    data_dir: Path, age: float, *, keep: Set[str] = frozenset(), spared: Path | None = None
+    data_dir: Path,
+    age: float,
+    *,
+    keep: Set[str] = frozenset(),
+    spared: Path | None = None,
+    held: Set[Path] = frozenset(),
 ) -> int:
     """Delete what in `data_dir` was last modified over `age` seconds ago; returns how many
     files (registry records included) went.
 
     An `<id>` or `<key>` folder counts as old only when everything in it is. `keep` names the
-    `examples/<key>` folders still in use; nothing inside `spared` (the flag store) is deleted.
+    `examples/<key>` folders still in use, `held` the `uploads/` and `files/` entries saved
+    conversations show; nothing inside `spared` (the flag store) is deleted.
     """
     root = data_dir.resolve()
     spared = spared.resolve() if spared else None
     cutoff = time.time() - age
     deleted, gone = 0, set()
     for entry in [*_listing(root / "uploads"), *_listing(root / "files")]:
-        if _newest(entry) < cutoff:
+        if entry not in held and _newest(entry) < cutoff:
             deleted += _delete(entry, spared)
             if not os.path.lexists(entry):
                 gone.add(entry.name)
@@ -72,7 +80,9 @@ def sweep(
 async def sweeper(app: Litestar) -> AsyncIterator[None]:
     """The app's sweeps, in a worker thread, while it runs."""
     services = app.state.services
-    async with running(sweep_while_serving(services.holder, services.executor)):
+    async with running(
+        sweep_while_serving(services.holder, services.executor, services.conversations)
+    ):
         yield
 
 
@@ -82,7 +92,9 @@ def _examples_in_use(holder: BotHolder) -> set[str]:
     return examples.keys() if examples is not None else set()
 
 
-async def sweep_while_serving(holder: BotHolder, executor: Executor) -> None:
+async def sweep_while_serving(
+    holder: BotHolder, executor: Executor, conversations: Conversations
+) -> None:
     """Sweep at once, then every `frequency` seconds, until cancelled.
 
     `delete_cache` is read anew whenever the bot is reloaded: a new frequency counts from the
@@ -98,15 +110,18 @@ async def sweep_while_serving(holder: BotHolder, executor: Executor) -> None:
                 await asyncio.wait_for(changed.wait(), wait)
             continue
         last = time.monotonic()
-        await _sweep_now(holder, executor, _examples_in_use(holder), age=setting[1])
+        keep = _examples_in_use(holder)
+        await _sweep_now(holder, executor, conversations, keep, age=setting[1])
 
 
-async def _sweep_now(holder: BotHolder, executor: Executor, keep: Set[str], age: int) -> None:
+async def _sweep_now(
+    holder: BotHolder, executor: Executor, conversations: Conversations, keep: Set[str], age: int
+) -> None:
     """One sweep in a worker thread, logged when it deleted something."""
     bot = holder.current.bot
     data_dir = holder.files.data_dir  # where this server keeps files, even if a reload moved it
     spared = flagging_dir(bot.config, bot.folder)
-    job = partial(_sweep_all, holder.files, age, keep=keep, spared=spared)
+    job = partial(_sweep_all, holder.files, conversations, age, keep=keep, spared=spared)
     shown = _shown(data_dir, bot.folder)
     try:
         deleted = await asyncio.get_running_loop().run_in_executor(executor, job)
@@ -117,9 +132,13 @@ async def _sweep_now(holder: BotHolder, executor: Executor, keep: Set[str], age:
             logger.info("Deleted %d old file(s) from %s", deleted, shown)
 
 
-def _sweep_all(files: FileStore, age: float, *, keep: Set[str], spared: Path) -> int:
-    """This data dir's sweep, and (with replicas) the shared records' and bucket's."""
-    return sweep(files.data_dir, age, keep=keep, spared=spared) + files.expire(age)
+def _sweep_all(
+    files: FileStore, conversations: Conversations, age: float, *, keep: Set[str], spared: Path
+) -> int:
+    """This data dir's sweep, and (with replicas) the shared records' and bucket's; the files
+    saved conversations show stay."""
+    held = files.folders(conversations.file_ids())
+    return sweep(files.data_dir, age, keep=keep, spared=spared, held=held) + files.expire(age)
 
 
 def _listing(folder: Path) -> list[Path]:

@@ -160,7 +160,7 @@ class FileStore:
     def get(self, file_id: str, owner: str | None) -> StoredFile | None:
         """The file with this id if it exists and `owner` may use it; None otherwise (unknown
         ids alike). A file another replica wrote is fetched from the bucket first."""
-        found = self._files.get(file_id) or self._read_record(file_id)
+        found = self._record(file_id)
         if found is not None and not (_in_place(found.path) or self._fetched(found)):
             self._forget(found)  # deleted by `delete_cache` or by hand, or replaced by a link
             return None
@@ -249,6 +249,37 @@ class FileStore:
             if self.bucket is not None and key is not None:
                 self.bucket.delete(key)
             shutil.rmtree(stored.path.parent, ignore_errors=True)
+
+    def delete(self, file_ids: Iterable[str], owner: str) -> int:
+        """Delete these files of `owner`'s that are theirs alone: an upload, or a file made
+        for a reply, each in a folder named by its id. A copy of a file the bot returned from
+        elsewhere may be shared by several ids, and an example's files are everyone's: those
+        stay for the sweeps. How many went."""
+        mine = [
+            found
+            for found in map(self._record, file_ids)
+            if found is not None
+            and found.owner == owner
+            and found.path.parent.name == found.id
+            and found.path.parent.parent in (self.data_dir / "uploads", self.data_dir / "files")
+        ]
+        self.discard(mine)
+        return len(mine)
+
+    def folders(self, file_ids: Iterable[str]) -> set[Path]:
+        """The entries of the data dir's `uploads/` and `files/` that hold these files (the
+        sweeps keep them)."""
+        held = set()
+        for stored in filter(None, map(self._record, file_ids)):
+            path = stored.path
+            parts = path.relative_to(self.data_dir).parts if self._key(path) else ()
+            if len(parts) > 2 and parts[0] in ("uploads", "files"):
+                held.add(self.data_dir / parts[0] / parts[1])
+        return held
+
+    def _record(self, file_id: str) -> StoredFile | None:
+        """The record of an id, wherever its file is (never fetched)."""
+        return self._files.get(file_id) or self._read_record(file_id)
 
     def register(self, path: str | Path, owner: str | None) -> StoredFile:
         """A file the bot returned, if it lies where files may be served from.

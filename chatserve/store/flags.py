@@ -4,9 +4,8 @@ here, in PostgreSQL for replicas (`chatserve.store.shared.flags`), the same tabl
 One row per click, undoing included (`option` null). Each row carries a client-made `id`, so a
 request sent twice is stored once. The rated reply is kept once, as the conversation's end from
 `message_index` on (stores made before also kept it in a column of its own; they still work).
-The database runs in WAL mode with full syncs: several worker processes may write at once, and
-a killed server leaves every committed row intact. Its schema has a version (`user_version`),
-and a store of any earlier version is migrated when it is opened.
+The database is opened as `chatserve.store.sqlite` opens each: WAL mode, full syncs, a
+versioned schema migrated when it is opened.
 Files the flagged conversation shows are copied beside the database (or into the bucket),
 named by their SHA-256, so the flags stay complete after `delete_cache` removes the originals.
 """
@@ -15,25 +14,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
-from filelock import FileLock
 
 from chatserve.store.blobs import Blobs, Folder
 from chatserve.store.digests import file_sha256
+from chatserve.store.sqlite import open_database, transaction, user_version
 
 if TYPE_CHECKING:
     import sqlite3
 
 DATABASE = "flags.sqlite3"
-OPENING = ".flags.lock"
-OPENING_WAIT = 60.0
-"""Seconds to wait for another process opening the store (finite: filelock takes an endless
-wait on a lock its own process holds for a deadlock)."""
 FILES = "files"
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -181,7 +175,7 @@ class FlagStore(KeptFiles):
         """Store `flag`; False when a flag with its id is already stored."""
         with self._lock:
             connection = self._connect()
-            with _transaction(connection):
+            with transaction(connection):
                 cursor = connection.execute(_insert(self._legacy_message), flag.row())
             return cursor.rowcount == 1
 
@@ -203,46 +197,20 @@ class FlagStore(KeptFiles):
                 self._connection = None
 
     def _connect(self) -> sqlite3.Connection:
-        import sqlite3  # here: most bots never rate replies, so most never open a store
-
         if self._connection is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            # Switching a new database to WAL fails at once ("database is locked") while another
-            # process does the same, without waiting: processes take turns opening it.
-            with FileLock(self.folder / OPENING, timeout=OPENING_WAIT):
-                connection = sqlite3.connect(
-                    self.path, timeout=60, isolation_level=None, check_same_thread=False
-                )
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = FULL")
-                with _transaction(connection):
-                    _migrate(connection)
+            connection = open_database(self.path, MIGRATIONS, "the flag store", _version)
             columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
             self._connection = connection
             self._legacy_message = "message" in columns
         return self._connection
 
 
-def _migrate(connection: sqlite3.Connection) -> None:
-    """Bring the store's schema to the last of `MIGRATIONS`."""
-    version = _version(connection)
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"the flag store's schema is version {version}, newer than this release of "
-            f"chatserve knows ({len(MIGRATIONS)}): upgrade chatserve"
-        )
-    for statements in MIGRATIONS[version:]:
-        for statement in statements:
-            connection.execute(statement)
-    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
-
-
 def _version(connection: sqlite3.Connection) -> int:
     """The schema's version; for a store made before versions were kept, read off its
     columns."""
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    version = user_version(connection)
     if version:
-        return int(version)
+        return version
     columns = {row[1] for row in connection.execute("PRAGMA table_info(flags)")}
     if not columns:
         return 0
@@ -256,19 +224,6 @@ def _insert(legacy_message: bool) -> str:
     if legacy_message:
         columns, values = f"{columns}, message", f"{values}, '[]'"
     return f"INSERT OR IGNORE INTO flags ({columns}) VALUES ({values})"
-
-
-@contextmanager
-def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """`BEGIN IMMEDIATE` … `COMMIT`: takes the write lock up front, so writers queue on the
-    busy timeout instead of failing to upgrade a read lock."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 class FlagStores:

@@ -6,17 +6,17 @@ import { t } from "./texts.js";
 export class ChatError extends Error {}
 
 /**
- * Sends `{message, history, inputs, stream: true}` to `url` and calls `onEvent(name, data)` for each event.
+ * Sends `{message, history, inputs, conversation_id, stream: true}` to `url` and calls `onEvent(name, data)` for each event.
  * Resolves when the stream ends; rejects with ChatError for non-2xx answers and network failures,
  * and with the AbortError of `signal` when the caller stops the turn.
  */
-export async function streamChat(url, { message, history, inputs = [] }, { signal, onEvent }) {
+export async function streamChat(url, { message, history, inputs = [], conversation_id }, { signal, onEvent }) {
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ message, history, inputs, stream: true }),
+      body: JSON.stringify({ message, history, inputs, conversation_id, stream: true }),
       credentials: "same-origin",
       signal,
     });
@@ -74,7 +74,8 @@ export function signInIfSessionEnded(status) {
   return true;
 }
 
-async function errorMessage(response) {
+/** What a non-2xx answer says for the person chatting: its `error.message`, else a wording of its status. */
+export async function errorMessage(response) {
   try {
     const message = JSON.parse(await response.text())?.error?.message;
     if (typeof message === "string" && message) return message;

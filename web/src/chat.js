@@ -141,7 +141,7 @@ class ChatPage {
     if (this.outputs === NO_OUTPUTS && outputsPart) this.outputs = new outputsPart.Outputs();
     this.inputs.configure(config.additional_inputs, config.additional_inputs_accordion || {});
     this.outputs.configure(config.additional_outputs);
-    this.saveHistory(config.save_history === true);
+    this.saveHistory(config.save_history === true ? "browser" : config.save_history);
     this.showExamples(normalizeExamples(config.examples), chatbot.placeholder, inputsPart);
     this.arrange(chatbot.resizable === true);
     if (active && active !== document.body && !active.isConnected) this.refocus(active, keyboard);
@@ -220,11 +220,21 @@ class ChatPage {
     if (!this.examples.table && (event.detail === 0 || window.matchMedia("(pointer: fine)").matches)) this.composer.focus();
   }
 
-  saveHistory(enabled) {
+  // The saved conversations' panel: `mode` "browser" or "server" (a reload may switch it), or none.
+  saveHistory(mode) {
     const historyPart = part("history");
-    if (enabled && !this.history && historyPart) {
+    if (this.history && this.history.mode !== mode) {
+      this.history.backdrop.remove();
+      this.history = null;
+    }
+    if (mode && !this.history && historyPart) {
       this.history = new historyPart.History({
-        select: (saved) => this.conversation.load(saved),
+        mode,
+        conversation: this.conversation,
+        select: (saved) => {
+          this.conversation.load(saved);
+          this.inputs.set(saved.inputs);
+        },
         fresh: () => {
           this.conversation.reset();
           this.update();
@@ -232,9 +242,6 @@ class ChatPage {
         },
       });
       this.history.setBusy(this.conversation.busy);
-    } else if (!enabled && this.history) {
-      this.history.backdrop.remove();
-      this.history = null;
     }
   }
 
@@ -255,7 +262,7 @@ class ChatPage {
     if (this.history) this.history.setBusy(busy);
   }
 
-  // Clear: with save_history, the conversation is also deleted from the browser (as in Gradio).
+  // Clear: with save_history, the saved conversation is deleted too (as in Gradio).
   clear() {
     this.conversation.reset();
     if (this.history) this.history.remove(this.history.current);

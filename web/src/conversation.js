@@ -2,7 +2,7 @@
 // at a time streamed from the chat endpoint, Retry, Undo and Edit (which cut the rounds and may
 // run again), Stop, and feedback on a reply. No DOM: what shows it is handed in.
 import { ChatError, signInIfSessionEnded, streamChat } from "./api.js";
-import { chatMessage, requestHistory, textAndFiles, toRounds, userMessages } from "./rounds.js";
+import { chatMessage, forRequest, requestHistory, textAndFiles, toRounds, userMessages } from "./rounds.js";
 import { t } from "./texts.js";
 
 // 128 random bits as hex: a flag's id, fresh for each click.
@@ -13,11 +13,12 @@ function clickId() {
 export class Conversation {
   /**
    * `list` shows the rounds (see MessageList): `addUser(messages, {scroll})` returns the user
-   * turn's element, `startTurn()` and `addReply(messages)` return an assistant turn (`message`,
+   * turn's element, `startTurn()` and `addReply(messages, flag)` return an assistant turn (`message`,
    * `delta`, `queue`, `error`, `finish`), and `remove`, `clear`, `showOptions`, `clearOptions`,
    * `scrollToEnd`. `page` is the rest: `inputValues()`, `outputs()` (the output panels: `specs`,
    * `set`, `clear`), `setBusy(busy)`, `changed()` (rounds came or went), `save(history)` and
-   * `fill(text, files)` (Undo puts a turn back in the composer).
+   * `fill(text, files)` (Undo puts a turn back in the composer). `id` names the conversation
+   * the server saves turns in (`save_history: server`): `done` gives it, the panel sets it.
    */
   constructor(list, page) {
     this.list = list;
@@ -64,7 +65,7 @@ export class Conversation {
     let final = null;
     let failed = false;
     try {
-      await streamChat(this.url, { message, history, inputs }, {
+      await streamChat(this.url, { message, history, inputs, conversation_id: this.id }, {
         signal: controller.signal,
         onEvent: (name, data) => {
           if (generation !== this.generation) return;
@@ -78,7 +79,10 @@ export class Conversation {
             turn.error((data && typeof data.message === "string" && data.message) || t("errors.generic"));
           } else if (name === "done") {
             final = data && Array.isArray(data.messages) ? data.messages : [];
-            if (data) this.page.outputs().set(data.outputs, outputSpecs);
+            if (data) {
+              this.page.outputs().set(data.outputs, outputSpecs);
+              this.id = data.conversation_id || this.id; // the saved conversation (save_history: server)
+            }
           }
         },
       });
@@ -131,7 +135,7 @@ export class Conversation {
     const round = this.rounds.find((r) => r.turn === turn);
     if (!round || !round.assistant.length) return false;
     const { history, index } = requestHistory(this.rounds, round);
-    const body = JSON.stringify({ history, index, option, inputs: round.inputs || [], id: clickId() });
+    const body = JSON.stringify({ history, index, option, inputs: round.inputs || [], id: clickId(), conversation_id: this.id });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const response = await fetch(this.flagUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body, credentials: "same-origin" });
@@ -158,21 +162,34 @@ export class Conversation {
     this.generation += 1;
     this.stop();
     this.controller = null;
+    this.id = undefined; // a new conversation, saved (save_history: server) with its first turn
     this.rounds = [];
     this.list.clear();
     this.page.outputs().clear();
     this.setBusy(false);
   }
 
-  /** Shows a saved conversation (its messages) instead of this one; ignored while a reply runs. */
-  load(saved) {
+  /**
+   * Shows a saved conversation instead of this one (ignored while a reply runs): its `messages`,
+   * and when the server saved it, its `id`, the `inputs`' values its turns were made with and
+   * the ratings given (`feedback`, by where each rated reply starts in the messages).
+   */
+  load({ messages, inputs, feedback = {}, id }) {
     if (this.busy) return;
     this.reset();
-    this.rounds = toRounds(saved).map((round) => ({
-      ...round,
-      userEl: round.user.length ? this.list.addUser(round.user, { scroll: false }) : null,
-      turn: this.list.addReply(round.assistant),
-    }));
+    let at = 0;
+    this.rounds = toRounds(messages).map((round) => {
+      at += forRequest(round.user).length;
+      const flag = feedback[at];
+      at += forRequest(round.assistant).length;
+      return {
+        ...round,
+        inputs,
+        userEl: round.user.length ? this.list.addUser(round.user, { scroll: false }) : null,
+        turn: this.list.addReply(round.assistant, flag),
+      };
+    });
+    this.id = id;
     this.page.changed();
     this.list.scrollToEnd(true);
   }

@@ -66,7 +66,7 @@ export function prepare(config) {
     Array.isArray(config.additional_inputs) && config.additional_inputs.length && "inputs",
     Array.isArray(config.additional_outputs) && config.additional_outputs.length && "outputs",
     config.multimodal === true && "uploads",
-    config.save_history === true && "history",
+    config.save_history && "history",
     config.flagging && config.flagging.mode === "manual" && "feedback",
     language(config).part,
   ].filter(Boolean);

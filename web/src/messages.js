@@ -132,8 +132,9 @@ export class MessageList {
   }
 
   /** A finished reply made of `messages` (a saved conversation); returns its Turn. */
-  addReply(messages) {
+  addReply(messages, flag = null) {
     const turn = new Turn(this);
+    turn.flag = flag; // its rating, if it was given before (a saved conversation)
     this.inner.append(turn.el);
     turn.finish(messages, { quiet: true });
     return turn;

@@ -107,8 +107,9 @@ class RecordedList {
     return turn;
   }
 
-  addReply(messages) {
+  addReply(messages, flag = null) {
     const turn = this.startTurn();
+    turn.flag = flag;
     turn.finish(messages, { quiet: true });
     return turn;
   }
@@ -395,7 +396,7 @@ test("feedback that fails leaves the turn's choice; a dropped connection is trie
 test("a saved conversation is shown round by round, and the next turn sends it as history", async () => {
   const { chat, list, page } = conversation();
   const saved = [user("q1"), assistant("a1"), user("q2"), assistant("a2"), assistant("a2b")];
-  chat.load(saved);
+  chat.load({ messages: saved });
   assert.deepEqual(
     list.shown.map((el) => (el.turn ? el.turn.finished : el)),
     [
@@ -408,4 +409,37 @@ test("a saved conversation is shown round by round, and the next turn sends it a
   assert.ok(page.changes > 0);
   await chat.send({ text: "q3" });
   assert.deepEqual(requests[0].body.history, saved);
+});
+
+test("a conversation the server saves: its id comes with `done`, goes with each turn and rating, and a new chat drops it", async () => {
+  const { chat, list } = conversation();
+  server.answer = (request, response, body) => stream(response, [["done", { messages: [assistant(`re: ${body.message}`)], conversation_id: "c".repeat(22) }]]);
+  await chat.send({ text: "first" });
+  await chat.send({ text: "second" });
+  assert.equal(requests[0].body.conversation_id, undefined); // the server starts one
+  assert.equal(requests[1].body.conversation_id, "c".repeat(22));
+  server.answer = (request, response) => json(response, 200, {});
+  await chat.flag(list.turns[1], "Like");
+  assert.equal(requests.at(-1).body.conversation_id, "c".repeat(22));
+  chat.reset();
+  server.answer = (request, response, body) => stream(response, [["done", { messages: [assistant(`re: ${body.message}`)] }]]);
+  await chat.send({ text: "new" });
+  assert.equal(requests.at(-1).body.conversation_id, undefined);
+});
+
+test("a conversation opened from the server keeps its id, its ratings and its inputs' values", async () => {
+  const { chat, list } = conversation();
+  const messages = [user("q1"), assistant("a1"), user("q2"), assistant("a2"), assistant("a2b")];
+  chat.load({ messages, id: "d".repeat(22), inputs: ["formal", 1], feedback: { 3: "Dislike" } });
+  assert.deepEqual(
+    list.turns.map((turn) => turn.flag),
+    [null, "Dislike"],
+  );
+  server.answer = (request, response) => json(response, 200, {});
+  await chat.flag(list.turns[0], "Like");
+  const { body } = requests.at(-1);
+  assert.deepEqual([body.index, body.inputs, body.conversation_id], [1, ["formal", 1], "d".repeat(22)]);
+  server.answer = (request, response, body) => stream(response, [["done", { messages: [assistant(`re: ${body.message}`)] }]]);
+  await chat.send({ text: "q3" });
+  assert.equal(requests.at(-1).body.conversation_id, "d".repeat(22));
 });

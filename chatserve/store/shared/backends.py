@@ -18,8 +18,10 @@ from pathlib import Path
 from chatserve.config.models import Config
 from chatserve.errors import ConfigError, Problem
 from chatserve.store.blobs import Folder
+from chatserve.store.conversations import Conversations, ConversationStore
 from chatserve.store.files import FileRecords, Registry
 from chatserve.store.flags import Flags
+from chatserve.store.shared.conversations import PostgresConversations
 from chatserve.store.shared.extras import MissingExtra
 from chatserve.store.shared.files import PostgresRecords
 from chatserve.store.shared.flags import PostgresFlags
@@ -69,6 +71,13 @@ class Backends:
             return Registry
         return partial(PostgresRecords, self.database)
 
+    def conversations(self, data_dir: Path) -> Conversations:
+        """Where saved conversations are kept: in the database, else in SQLite in the data
+        dir (opened on first use)."""
+        if self.database is None:
+            return ConversationStore(data_dir)
+        return PostgresConversations(self.database)
+
     def flags(self, folder: Path) -> Flags | None:
         """The flag store replicas share, if the rows go to the database; files go to the
         bucket if there is one, else beside the local store in `folder`."""
@@ -95,7 +104,8 @@ def backends(config: Config, data_dir: Path) -> Backends:
             made.bucket = Bucket(server.storage, data_dir.resolve())  # its cache: the data dir
     except MissingExtra as exc:
         problems.append(config.source.problem(("server", "storage"), str(exc)))
-    if server.database and server.auth and server.auth.users and not session_secret(config):
+    signs_in = server.auth and (server.auth.users or server.auth.oidc)  # cookies replicas share
+    if server.database and signs_in and not session_secret(config):
         problems.append(
             config.source.problem(
                 ("server", "database"),

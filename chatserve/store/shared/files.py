@@ -43,12 +43,15 @@ class PostgresRecords:
             connection.execute("DELETE FROM files WHERE id = %s", (file_id,))
 
     def expire(self, age: float) -> list[str]:
-        """Delete the records made over `age` seconds ago; the paths of their files. One
-        replica at a time sweeps: the others find nothing to do."""
+        """Delete the records made over `age` seconds ago but of files a saved conversation
+        shows; the paths of their files. One replica at a time sweeps: the others find nothing
+        to do."""
         with self.database.leading("sweep") as connection:
             if connection is None:
                 return []
             rows = connection.execute(
-                "DELETE FROM files WHERE created < %s RETURNING path", (time.time() - age,)
+                "DELETE FROM files WHERE created < %s AND NOT EXISTS "
+                "(SELECT 1 FROM conversation_files WHERE file = files.id) RETURNING path",
+                (time.time() - age,),
             ).fetchall()
         return [row[0] for row in rows]

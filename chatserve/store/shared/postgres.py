@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from chatserve.store.conversations import TABLES
 from chatserve.store.shared.extras import client
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX files_created ON files (created)",
     ),
+    TABLES,  # 4: saved conversations, as SQLite keeps them (`chatserve.store.conversations`)
 )
 """The schema, one step per version: step N brings a database at version N - 1 to N."""
 
