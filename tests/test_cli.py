@@ -149,6 +149,22 @@ def test_init_writes_a_working_bot(tmp_path: Path) -> None:
     assert "already exist(s)" in again.output
 
 
+def test_validate_says_when_the_schema_copy_init_made_is_out_of_date(tmp_path: Path) -> None:
+    folder = tmp_path / "mybot"
+    run("init", str(folder))
+    config, copy = str(folder / "bot.yaml"), folder / "chatserve.schema.json"
+    assert run("validate", "--no-import", config).stderr == ""
+    copy.write_text(copy.read_text().replace('"title": "Title"', '"title": "An old title"'))
+    stale = run("validate", "--no-import", "--format", "json", config)
+    assert stale.exit_code == 0 and json.loads(stale.stdout)["valid"]  # stdout stays parseable
+    assert stale.stderr == (
+        f"note: {copy} is not this chatserve's schema, so editors check {config} against old "
+        f"rules; refresh it: chatserve schema --write {copy}\n"
+    )
+    assert run("schema", "--write", str(copy)).exit_code == 0
+    assert run("validate", "--no-import", config).stderr == ""
+
+
 @pytest.mark.parametrize(("option", "package"), [("--loop", "uvloop"), ("--http", "httptools")])
 def test_asking_for_a_fast_implementation_that_is_not_installed_is_a_usage_error(
     monkeypatch, option: str, package: str

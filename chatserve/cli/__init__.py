@@ -202,12 +202,14 @@ def serve(
 )
 def validate(configs: tuple[str, ...], fmt: str, no_import: bool, configs_only: bool) -> None:
     """Check config files; print every problem; exit 1 if any file is invalid."""
-    from chatserve.cli.validate import check, looks_like_config, report
+    from chatserve.cli.validate import check, looks_like_config, report, stale_schemas
 
     if configs_only:
         configs = tuple(path for path in configs if looks_like_config(path))
     results = {path: check(path, import_fn=not no_import) for path in configs}
     click.echo(report(results, fmt), nl=False)
+    for note in stale_schemas(configs):  # on stderr: the report stays machine-readable
+        click.echo(note, err=True)
     sys.exit(1 if any(results.values()) else 0)
 
 

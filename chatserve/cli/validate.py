@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,35 @@ _CONFIG_NAME = re.compile(r"\.chatserve\.ya?ml$")
 _CONFIG_TEXT = re.compile(
     r"^(#\s*yaml-language-server:\s*\$schema=\S*chatserve\.schema\.json|fn\s*:)", re.M
 )
+
+
+_SCHEMA_COMMENT = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)", re.M)
+
+
+def stale_schemas(paths: Iterable[str]) -> list[str]:
+    """A note for each schema file on disk that a config's schema comment names (the copy
+    `chatserve init` wrote) and that is not this release's schema: editors would check the
+    config against old rules."""
+    from chatserve.config.schema import schema_text
+
+    notes, seen = [], set()
+    for path in paths:
+        try:
+            found = _SCHEMA_COMMENT.search(Path(path).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if found is None or "://" in found.group(1):
+            continue
+        schema = os.path.normpath(os.path.join(os.path.dirname(path), found.group(1)))
+        if schema in seen or not os.path.isfile(schema):
+            continue
+        seen.add(schema)
+        if Path(schema).read_text(encoding="utf-8", errors="replace") != schema_text():
+            notes.append(
+                f"note: {schema} is not this chatserve's schema, so editors check {path} "
+                f"against old rules; refresh it: chatserve schema --write {schema}"
+            )
+    return notes
 
 
 def looks_like_config(path: str) -> bool:
