@@ -22,7 +22,7 @@ logger = logging.getLogger("chatserve")
 
 def restart_only(config: Config) -> tuple[Any, ...]:
     """The settings the running app cannot change: they shape its routes and its listener."""
-    return config.server, config.api_name
+    return config.server, config.api_name, config.mcp
 
 
 def slots(bot: Bot, threads: int) -> int | None:
@@ -68,7 +68,9 @@ class BotHolder:
         """Serve a newly loaded bot; chats already running keep the old one."""
         self.line.resize(slots(bot, self.startup.server.worker_threads))
         if restart_only(bot.config) != restart_only(self.startup):
-            logger.warning("`server:` and `api_name` changes take effect when the server restarts.")
+            logger.warning(
+                "`server:`, `api_name` and `mcp` changes take effect when the server restarts."
+            )
         self.problems = []
         self.current = self._serve(bot, revision=self.current.revision + 1)
         self._notify()

@@ -22,7 +22,7 @@ try:
 except ImportError:  # httptools is not installed: h11 only
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
-from chatserve.app import create_app
+from chatserve.app import check_mcp, create_app
 from chatserve.bot.load import load
 from chatserve.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure
 from chatserve.observe import check as check_extras
@@ -39,6 +39,9 @@ FINAL_EVENTS = 2.0
 CONFIG_VARIABLE = "CHATSERVE_CONFIG"
 """How `--workers` processes learn which config to serve."""
 
+MCP_VARIABLE = "CHATSERVE_MCP"
+"""How `--workers` processes learn of `--mcp` (also the option's own variable)."""
+
 
 def run(
     config: str | Path,
@@ -51,15 +54,19 @@ def run(
     http: str = "auto",
     log_level: str = "info",
     log_format: str = "text",
+    mcp: bool = False,
 ) -> None:
     """Load `config` and reach its database and bucket (raising ConfigError before anything
     listens), then serve it until stopped.
 
     `loop` and `http` are uvicorn's: `auto` is uvloop and httptools' parser when installed.
-    The log (uvicorn's lines too) is written at `log_level` in `log_format` (`text`, `json`)."""
+    The log (uvicorn's lines too) is written at `log_level` in `log_format` (`text`, `json`).
+    `mcp` serves the MCP endpoint whatever the config's `mcp` says."""
     bot = load(config)
     check_extras(bot.config)  # before `--workers` processes would each fail on it
     check_oidc(bot.config)
+    if mcp or bot.config.mcp:
+        check_mcp(bot.config)
     reach(bot.config, bot.data_dir())  # a wrong database URL is a config problem, not a crash
     configure(log_level, log_format)
     server = bot.config.server
@@ -86,18 +93,19 @@ def run(
     if workers > 1:  # each worker builds its app, and sets up its log, from these
         os.environ[CONFIG_VARIABLE] = str(Path(config).resolve())
         os.environ[LEVEL_VARIABLE], os.environ[FORMAT_VARIABLE] = log_level, log_format
+        os.environ[MCP_VARIABLE] = "1" if mcp else ""
         # A worker computing eager example answers, or starting on a busy machine, takes more
         # than uvicorn's 5 s to be ready: it would be killed and started again forever.
         options["timeout_worker_healthcheck"] = 60
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
         return
-    app = lasting(create_app(bot, reload=reload))
+    app = lasting(create_app(bot, reload=reload, mcp=mcp))
     _Server(uvicorn.Config(app, **options), app).run()
 
 
 def worker_app() -> Litestar:
     """The app of one `--workers` process."""
-    return lasting(create_app(os.environ[CONFIG_VARIABLE]))
+    return lasting(create_app(os.environ[CONFIG_VARIABLE], mcp=bool(os.environ.get(MCP_VARIABLE))))
 
 
 YOUNG_OBJECTS = 20_000

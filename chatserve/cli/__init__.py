@@ -150,6 +150,13 @@ Examples:
     show_envvar=True,
     help="Lines of text, or one JSON object per line (with each request's id).",
 )
+@click.option(
+    "--mcp",
+    is_flag=True,
+    envvar="CHATSERVE_MCP",
+    show_envvar=True,
+    help="Serve the bot as an MCP tool at /mcp too (as `mcp: true` does).",
+)
 def serve(
     config: str,
     host: str | None,
@@ -160,6 +167,7 @@ def serve(
     http: str,
     log_level: str,
     log_format: str,
+    mcp: bool,
 ) -> None:
     """Serve the bot described by CONFIG."""
     from chatserve.errors import ConfigError
@@ -176,6 +184,7 @@ def serve(
             http=http,
             log_level=log_level,
             log_format=log_format,
+            mcp=mcp,
         )
     except ConfigError as exc:
         click.echo(str(exc), err=True)
