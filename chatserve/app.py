@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
@@ -19,6 +19,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from chatserve import __version__
 from chatserve.bot.load import Bot, flagging_dir, load
+from chatserve.config.models import Config
+from chatserve.errors import ConfigError
 from chatserve.holder import BotHolder
 from chatserve.http.accesslog import LoggedLitestar
 from chatserve.http.errors import error_response
@@ -44,7 +46,11 @@ from chatserve.store.examples import example_answers
 from chatserve.store.files import FileStore
 from chatserve.store.flags import FlagStores
 from chatserve.store.shared.backends import Backends, backends, session_secret
+from chatserve.store.shared.extras import MissingExtra, client
 from chatserve.ui.bundle import WebUI
+
+if TYPE_CHECKING:
+    from chatserve.routes.mcp import MCPEndpoint
 
 SPARE_THREADS = 8
 """Threads beyond `server.worker_threads` (which chats may all hold): password checks, file
@@ -52,11 +58,16 @@ copies, sweeps and example answers never wait for a chat to end."""
 
 
 def create_app(
-    config: str | Path | Bot, *, reload: bool = False, webui: WebUI | None = None
+    config: str | Path | Bot,
+    *,
+    reload: bool = False,
+    webui: WebUI | None = None,
+    mcp: bool = False,
 ) -> Litestar:
     """Build the app serving `config` (a config file path, or an already loaded Bot).
 
     With `reload`, a watcher reloads the config and the chat function's code when they change.
+    With `mcp` (or the config's `mcp: true`), it serves the MCP endpoint too.
     """
     ensure_output()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
@@ -81,11 +92,12 @@ def create_app(
         conversations=shared.conversations(bot.data_dir()),
         watch=observe.watch,
     )
+    endpoint = _mcp(bot, services) if mcp or bot.config.mcp else None
     app = LoggedLitestar(
         route_handlers=[
             *PAGES,
             chat_route(bot.config),
-            upload_route(bot.max_file_size()),
+            upload_route(bot.largest_upload()),
             serve_file,
             events,
             flag,
@@ -96,6 +108,7 @@ def create_app(
             *_oidc_routes(bot),
             *_openai_routes(bot),
             *observe.routes,
+            *([endpoint.route()] if endpoint else []),
         ],
         state=State({"services": services}),
         dependencies=services.provide(),
@@ -107,6 +120,7 @@ def create_app(
             watching,
             sweeper,
             *observe.lifespan,
+            *([endpoint.lifespan] if endpoint else []),
         ],
         middleware=observe.middleware,
         plugins=observe.plugins,
@@ -147,6 +161,22 @@ def _openai_routes(bot: Bot) -> list[Router]:
     from chatserve.routes.openai import openai_router
 
     return [openai_router]
+
+
+def check_mcp(config: Config) -> None:
+    """ConfigError, at the key, for the MCP endpoint without the `mcp` extra installed."""
+    try:
+        client("mcp.server.streamable_http_manager")
+    except MissingExtra as exc:
+        raise ConfigError([config.source.problem(("mcp",), str(exc))]) from None
+
+
+def _mcp(bot: Bot, services: Services) -> MCPEndpoint:
+    """The MCP endpoint (imported only when it is on: it needs the `mcp` extra)."""
+    check_mcp(bot.config)
+    from chatserve.routes.mcp import MCPEndpoint
+
+    return MCPEndpoint(services)
 
 
 def _oidc_routes(bot: Bot) -> list[Any]:

@@ -9,6 +9,7 @@ however the turn ends (done, failed, or its client gone).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
@@ -81,7 +82,7 @@ def arguments(
             if bot.config.chatbot.type == "tuples"
             else resolver.messages(history)
         )
-        checked = bot.check_inputs(inputs)
+        checked = bot.check_inputs(inputs, resolver.file)
     except (UnknownFile, InvalidInput) as exc:
         raise Refused(str(exc)) from None
     return Arguments(argument, past, checked)
@@ -193,7 +194,10 @@ class Turn:
         try:
             if self.ticket is not None:
                 await self.ticket.wait()
-            args = (self.args.message, self.args.history, *self.args.inputs)
+            inputs = self.args.inputs
+            if self.bot.opens_images:  # decoding images is slow: not on the event loop
+                inputs = await asyncio.to_thread(self.bot.fn_inputs, inputs)
+            args = (self.args.message, self.args.history, *inputs)
             run = Run(self.bot.fn_for(self.caller), self.bot.kind, args, self.executor)
             yield run
         finally:

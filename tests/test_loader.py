@@ -466,7 +466,8 @@ def test_wrong_type_of_a_nested_key_is_reported_at_its_line(tmp_path: Path) -> N
 def test_input_without_a_type_lists_the_types(tmp_path: Path) -> None:
     assert problems(tmp_path, "fn: a:b\nadditional_inputs:\n  - label: Name\n") == [
         "bot.yaml:3:5: additional_inputs[0].type: missing required key; expected one of "
-        "'textbox', 'number', 'slider', 'checkbox', 'dropdown', 'radio', 'checkboxgroup'"
+        "'textbox', 'number', 'slider', 'checkbox', 'dropdown', 'radio', 'checkboxgroup', 'file', "
+        "'image'"
     ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chatserve.bot.components import HTML, Gallery
-from chatserve.store.files import FileStore
+from chatserve.store.files import FileStore, StoredFile
 
 
 class UnknownFile(ValueError):
@@ -46,10 +46,14 @@ class History:
 
     def path(self, file_id: Any) -> str:
         """The server path of an id this client may use."""
+        return str(self.file(file_id).path)
+
+    def file(self, file_id: Any) -> StoredFile:
+        """The file of an id this client may use."""
         found = self.store.get(file_id, self.owner) if isinstance(file_id, str) else None
         if found is None:
             raise UnknownFile(f"Unknown file id {str(file_id)[:40]!r}.")
-        return str(found.path)
+        return found
 
     def content(self, content: Any) -> Any:
         if isinstance(content, str):

@@ -12,9 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chatserve.config.inputs import InvalidInput
+from chatserve.config.inputs import InvalidInput, UploadInput
 from chatserve.config.models import Config, ExampleMessage
 from chatserve.errors import Problem
+from chatserve.store.files import accepts
+from chatserve.store.mediatypes import media_type
 from chatserve.ui.texts import english
 
 
@@ -88,6 +90,11 @@ def _example_problems(config: Config, folder: Path) -> Iterator[Problem]:
                 yield source.problem((*where, 0), "the message must be text or {text, files}")
                 continue
             for column, (declared, value) in enumerate(zip(inputs, example[1:], strict=True), 1):
+                if isinstance(declared, UploadInput):
+                    problem = _input_files_problem(declared, value, folder, config)
+                    if problem:
+                        yield source.problem((*where, column), problem)
+                    continue
                 try:
                     declared.check(value)
                 except InvalidInput as exc:
@@ -100,6 +107,26 @@ def _example_problems(config: Config, folder: Path) -> Iterator[Problem]:
             if problem:
                 files = (*where, 0) if isinstance(example, list) else where
                 yield source.problem((*files, "files", number), problem)
+
+
+def _input_files_problem(
+    declared: UploadInput, value: Any, folder: Path, config: Config
+) -> str | None:
+    """An example's value for a file input: a file name (relative to the config's folder),
+    null, or a list of names with `file_count: multiple`."""
+    multiple = declared.file_count == "multiple"
+    names = value if multiple and isinstance(value, list) else [] if value is None else [value]
+    if not all(isinstance(name, str) for name in names):
+        shape = "a list of file names" if multiple else "a file name or null"
+        return f"value must be {shape}, got {value!r}"[:200]
+    accept = declared.accepted()
+    for name in names:
+        problem = _file_problem(folder, name, config)
+        if problem:
+            return problem
+        if accept and not accepts(accept, name, media_type(name)):
+            return f"file {name!r} is not an accepted file type ({', '.join(accept)})"
+    return None
 
 
 def _file_problem(folder: Path, name: str, config: Config) -> str | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, field_validator
 
 from chatserve.config.base import ConfigModel
-from chatserve.config.inputs import Accordion, AdditionalInput
+from chatserve.config.inputs import Accordion, AdditionalInput, valid_file_types
 from chatserve.config.outputs import AdditionalOutput
 from chatserve.config.server import ServerConfig, web_origin
 from chatserve.config.sizes import ByteSize, parse_size
@@ -167,16 +167,7 @@ class TextboxConfig(ConfigModel):
     @field_validator("file_types")
     @classmethod
     def _file_types(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or ():
-            if item not in FILE_KINDS and not re.fullmatch(r"\.[A-Za-z0-9]+", item):
-                raise ValueError(
-                    f"{item!r} is neither a kind ({', '.join(FILE_KINDS)}) nor an extension "
-                    "such as '.pdf'"
-                )
-        return value
-
-
-FILE_KINDS = ("image", "audio", "video", "text")
+        return valid_file_types(value)
 
 
 class ExampleMessage(ConfigModel):
@@ -320,8 +311,9 @@ class Config(ConfigModel):
 
     additional_inputs: list[AdditionalInput] = []
     """Extra controls whose values reach the chat function after `history`, in order: a type
-    (`textbox`, `number`, `slider`, `checkbox`, `dropdown`, `radio`, `checkboxgroup`) or a
-    mapping with `type`, `label`, `value`, `info` and the type's options (Gradio's names)."""
+    (`textbox`, `number`, `slider`, `checkbox`, `dropdown`, `radio`, `checkboxgroup`, `file`,
+    `image`) or a mapping with `type`, `label`, `value`, `info` and the type's options
+    (Gradio's names)."""
 
     additional_inputs_accordion: str | Accordion | None = None
     """The accordion holding the additional inputs: its label, or `{label, open}`."""
@@ -348,6 +340,11 @@ class Config(ConfigModel):
     """A "Use via API" link under the chat, as in Gradio: it opens ready-to-paste `curl`,
     Python (`httpx`) and `openai` snippets for this bot, its additional inputs filled in from
     their defaults. `false` hides it (the API still answers); `api_name: false` hides it too."""
+
+    mcp: bool = False
+    """Serve the bot as a tool of a Model Context Protocol server at `/mcp` (Streamable HTTP;
+    needs `pip install 'chatserve[mcp]'`). `chatserve serve --mcp` turns it on too. Read at
+    start-up: a change needs a restart."""
 
     analytics_enabled: bool = False
     """Accepted for Gradio compatibility; chatserve never sends telemetry."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import anyio.to_thread
 from anyio import AsyncFile
@@ -16,16 +16,17 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.file_system import BaseLocalFileSystem
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import File
 from litestar.response.file import create_etag_for_file
 
 from chatserve.http.byteranges import Unsatisfiable, byte_range
+from chatserve.http.dataurls import BadDataURL, decode, is_data_url
 from chatserve.http.openapi import errors
 from chatserve.http.wire import UploadedFile, UploadResponse
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
-from chatserve.store.files import UploadRefused
+from chatserve.store.files import StoredFile, UploadRefused
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -91,7 +92,9 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
         summary="Upload files",
         description=(
             "Multipart form with the field `files` (repeatable). Answers an opaque id per "
-            f"file; name them in a chat request. Files over {max_file_size:,} bytes are refused."
+            "file; name them in a chat request. With `?input=N`, the files are for the "
+            "additional input at index N (a file or image input: its types and size limit); "
+            f"without, for the message. Files over {max_file_size:,} bytes are refused."
         ),
         status_code=200,
         request_max_body_size=max_file_size + MULTIPART_OVERHEAD,
@@ -100,7 +103,7 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
             200: ResponseSpec(UploadResponse, description="The stored files"),
             **errors(
                 {
-                    403: "This bot does not take files",
+                    403: "This bot (or this input) does not take files",
                     413: "A file is too large, or too many",
                     415: "A file type is not accepted",
                     429: "This client's upload quota is used up",
@@ -112,11 +115,20 @@ def upload_route(max_file_size: int) -> HTTPRouteHandler:
 
 
 async def _upload(
-    request: Request[Any, Any, State], services: NamedDependency[Services]
+    request: Request[Any, Any, State],
+    services: NamedDependency[Services],
+    input: Annotated[int | None, Parameter(ge=0)] = None,
 ) -> UploadResponse:
     bot = services.served.bot
-    if not bot.config.multimodal:
-        raise PermissionDeniedException("This bot does not take files (multimodal is off).")
+    if input is None:
+        if not bot.config.multimodal:
+            raise PermissionDeniedException("This bot does not take files (multimodal is off).")
+        max_size, accept = bot.max_file_size(), bot.config.textbox.file_types
+    else:
+        spec = dict(bot.file_inputs()).get(input)
+        if spec is None:
+            raise PermissionDeniedException(f"Additional input {input} does not take files.")
+        max_size, accept = bot.input_file_size(input), spec.accepted()
     files, quotas = services.files, services.quotas
     quotas.before_upload(request, files.data_dir)
     form = await request.form()
@@ -132,8 +144,8 @@ async def _upload(
                 await files.save_upload(
                     upload,
                     owner_of(request),
-                    bot.max_file_size(),
-                    bot.config.textbox.file_types,
+                    max_size,
+                    accept,
                     charge,
                 )
             )
@@ -206,3 +218,45 @@ def _requested_part(
             detail=f"The requested range is outside the file ({size:,} bytes).",
             headers={"Content-Range": f"bytes */{size}"},
         ) from None
+
+
+async def inline_files(
+    request: Request[Any, Any, State], services: Services, values: list[Any]
+) -> tuple[list[Any], list[StoredFile]]:
+    """Additional inputs' values with each `data:` URL a file input holds stored as this
+    client's upload (type, size and quotas checked as for `POST /api/upload`) and named by its
+    id; and those uploads. Raises UploadRefused (a quota's HTTPException as it is), keeping
+    none of them."""
+    bot, files, quotas = services.served.bot, services.files, services.quotas
+    inputs, stored = list(values), []
+    try:
+        for index, spec in bot.file_inputs():
+            value = inputs[index] if index < len(inputs) else None
+            items = value if isinstance(value, list) else [value]
+            count = sum(map(is_data_url, items))
+            if not count:
+                continue
+            quotas.before_upload(request, files.data_dir)
+            quotas.take_uploads(request, count)
+            limit, refs = bot.input_file_size(index), []
+            for item in items:
+                if is_data_url(item):
+                    try:
+                        name, content = decode(item, limit)
+                    except BadDataURL as exc:
+                        raise UploadRefused(exc.status, str(exc)) from None
+                    saved = await files.save_upload(
+                        UploadFile("application/octet-stream", name, content),
+                        owner_of(request),
+                        limit,
+                        spec.accepted(),
+                        partial(quotas.charge, request, files.data_dir),
+                    )
+                    stored.append(saved)
+                    item = {"id": saved.id}
+                refs.append(item)
+            inputs[index] = refs if isinstance(value, list) else refs[0]
+    except (UploadRefused, HTTPException):
+        files.discard(stored)  # a later file was refused: all of them go, or none
+        raise
+    return inputs, stored

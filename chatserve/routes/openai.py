@@ -2,7 +2,8 @@
 
 OpenAI `messages` map onto the chat function's arguments: the last message is `message`, the
 user and assistant messages before it are `history` (system and tool messages are left out:
-the bot's prompt is its own). The additional inputs' values come in the extra field `inputs`.
+the bot's prompt is its own). The additional inputs' values come in the extra field `inputs`
+(a file input's as a file ref or a base64 `data:` URL, stored as an upload).
 A reply becomes one text: its messages joined by blank lines, files as Markdown links to
 `/api/files/{id}` (images as Markdown images), thoughts left out. Errors have OpenAI's shape.
 """
@@ -30,9 +31,11 @@ from chatserve.bot.queue import QueueFull
 from chatserve.http.errors import client_error
 from chatserve.http.sse import STREAM_HEADERS, sse
 from chatserve.http.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
+from chatserve.routes.files import inline_files
 from chatserve.security.clients import owner_of
 from chatserve.services import Services
 from chatserve.stopping import CUT_SHORT, RunningChats, stopped
+from chatserve.store.files import UploadRefused
 from chatserve.turn import Refused, Turn, arguments, failure_message, queued
 
 logger = logging.getLogger("chatserve")
@@ -56,7 +59,10 @@ class CompletionRequest(msgspec.Struct):
     stream: bool = False
     inputs: Annotated[
         list[Any],
-        msgspec.Meta(description="chatserve's extra field: the additional inputs' values."),
+        msgspec.Meta(
+            description="chatserve's extra field: the additional inputs' values (a file "
+            'input\'s as {"id": ...} or a base64 data: URL).'
+        ),
     ] = []
 
 
@@ -101,8 +107,13 @@ async def completions(
     if depth(data.inputs) > MAX_JSON_DEPTH:
         raise OpenAIError(400, f"The inputs nest deeper than {MAX_JSON_DEPTH} levels.")
     try:
-        args = arguments(bot, services.files, owner, text, past, data.inputs)
+        inputs, inline = await inline_files(request, services, data.inputs)
+    except UploadRefused as exc:
+        raise OpenAIError(exc.status, exc.message) from None
+    try:
+        args = arguments(bot, services.files, owner, text, past, inputs)
     except Refused as exc:
+        services.files.discard(inline)
         raise OpenAIError(400, str(exc)) from None
     try:
         turn = queued(request, services, bot, args)

@@ -28,7 +28,7 @@ import msgspec
 from filelock import FileLock
 from litestar import Litestar
 
-from chatserve.bot.load import Bot
+from chatserve.bot.load import Bot, example_files
 from chatserve.bot.replies import file_refs
 from chatserve.bot.request import Request
 from chatserve.bot.runner import ASYNC_GENERATOR, GENERATOR
@@ -321,8 +321,9 @@ def _examples(bot: Bot) -> Iterator[Example]:
         message: Any = {"text": written.text, "files": paths}
         if not config.multimodal:
             message = written.text
-        inputs = bot.check_inputs(example[1:] if isinstance(example, list) else [])
-        contents = [file_sha256(Path(path)) for path in paths]
+        inputs = bot.example_inputs(example[1:] if isinstance(example, list) else [])
+        in_inputs = [path for i, _ in bot.file_inputs() for path in example_files(inputs[i])]
+        contents = [file_sha256(Path(path)) for path in [*paths, *in_inputs]]
         identity = [context, written.text, contents, inputs]
         key = sha256_hex(msgspec.json.encode(identity))[:32]
         yield Example(index, message, inputs, key, written.text or ", ".join(written.files))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from chatserve.bot.load import Bot
+from chatserve.bot.load import Bot, example_files
 from chatserve.config.checks import example_message
 from chatserve.config.models import is_url
 from chatserve.config.theme import CustomTheme
@@ -55,8 +55,10 @@ def public_config(bot: Bot, store: FileStore, theme_css: str) -> dict[str, Any]:
         },
         "textbox": {**textbox.model_dump(), "max_file_size": bot.max_file_size()},
         "additional_inputs": [
-            {**spec.public(), "label": label}
-            for spec, label in zip(config.additional_inputs, labels, strict=True)
+            {**spec.public(), "label": label, **_size_limit(bot, index)}
+            for index, (spec, label) in enumerate(
+                zip(config.additional_inputs, labels, strict=True)
+            )
         ],
         "additional_inputs_accordion": config.accordion.model_dump(),
         "additional_outputs": [
@@ -79,10 +81,28 @@ def _examples(bot: Bot, store: FileStore) -> Iterator[dict[str, Any]]:
         yield {
             "text": message.text,
             "files": [store.public(bot.folder / name).data() for name in message.files],
-            "inputs": example[1:] if isinstance(example, list) else None,
+            "inputs": _example_inputs(bot, store, example[1:])
+            if isinstance(example, list)
+            else None,
             "label": config.example_labels[index] if config.example_labels else None,
             "icon": _url(bot, store, icon),
         }
+
+
+def _size_limit(bot: Bot, index: int) -> dict[str, int]:
+    """A file input's largest file, the server's default filled in, for the page to check."""
+    takes_files = index in dict(bot.file_inputs())
+    return {"max_file_size": bot.input_file_size(index)} if takes_files else {}
+
+
+def _example_inputs(bot: Bot, store: FileStore, values: list[Any]) -> list[Any]:
+    """An example row's input values, the files of file inputs as file data (the page sends
+    back their ids)."""
+    shown = list(values)
+    for index, spec in bot.file_inputs():
+        files = [store.public(bot.folder / name).data() for name in example_files(values[index])]
+        shown[index] = files if spec.file_count == "multiple" else next(iter(files), None)
+    return shown
 
 
 def _url(bot: Bot, store: FileStore, name: str | None) -> str | None:

@@ -35,6 +35,7 @@ export function apiOf(config) {
 // What an input accepts, shortly: its range or its choices.
 function accepts(spec) {
   if (typeof spec.minimum === "number" && typeof spec.maximum === "number") return `${spec.minimum} – ${spec.maximum}`;
+  if (Array.isArray(spec.file_types)) return spec.file_types.join(", ");
   if (Array.isArray(spec.choices) && spec.choices.length) return spec.choices.map((choice) => literal(Array.isArray(choice) ? choice[1] : choice)).join(" | ");
   return "";
 }

@@ -60,6 +60,8 @@ class ChatPage {
       flag: (turn, option) => this.conversation.flag(turn, option),
     });
     this.composer = new Composer({ onSend: (turn) => this.conversation.send(turn), onStop: () => this.conversation.stop() });
+    this.composer.waiting = () => this.inputs.uploading; // a file input's upload
+    root.addEventListener("cs-uploads", () => this.composer.refresh());
     this.footer = new Footer();
     this.conversation = new Conversation(this.list, {
       inputValues: () => this.inputs.values(),

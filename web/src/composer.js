@@ -108,7 +108,7 @@ export class Composer {
   get ready() {
     const files = this.attachments ? this.attachments.items.length : 0;
     const length = this.input.value.length;
-    return !this.busy && !(this.attachments && this.attachments.uploading) && (!!this.input.value.trim() || files > 0) && !(this.maxLength && length > this.maxLength);
+    return !this.busy && !(this.attachments && this.attachments.uploading) && !(this.waiting && this.waiting()) && (!!this.input.value.trim() || files > 0) && !(this.maxLength && length > this.maxLength);
   }
 
   /** Puts text (and files, multimodal) back in the composer: Undo, or an example that only fills. */

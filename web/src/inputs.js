@@ -1,10 +1,12 @@
-// Additional inputs: labelled controls for textbox, number, slider, checkbox, dropdown, radio and
-// checkboxgroup, shown in an accordion under the chat ("accordion") or above it ("above"). Their
-// values go with every turn, in declaration order.
+// Additional inputs: labelled controls for textbox, number, slider, checkbox, dropdown, radio,
+// checkboxgroup, file and image, shown in an accordion under the chat ("accordion") or above it
+// ("above"). Their values go with every turn, in declaration order.
 import { h, syncChildren } from "./dom.js";
+import { formatSize } from "./files.js";
 import { icon } from "./icons.js";
 import english from "./texts/en.json?inputs" with { type: "json" };
-import { addEnglish, label, phrase } from "./texts.js";
+import { addEnglish, label, phrase, t } from "./texts.js";
+import { Attachments } from "./uploads.js";
 
 addEnglish(english);
 
@@ -189,6 +191,62 @@ function choiceGroup(spec, id, type) {
   return { el: field(spec, id, list, { group: true }), get, set };
 }
 
+// file and image: a drop zone (click, drop or paste) uploading to the input's own upload URL,
+// the files shown as chips (images as thumbnails) with a remove button. Its value is the
+// uploaded files' refs, {id} (a list of them with file_count: multiple).
+function files(spec, id, index) {
+  const multiple = spec.file_count === "multiple";
+  const attachments = new Attachments({
+    url: `api/upload?input=${index}`,
+    fileTypes: spec.file_types,
+    fileCount: spec.file_count,
+    maxSize: spec.max_file_size,
+    onChange: () => {
+      zone.hidden = !multiple && attachments.items.length > 0;
+      box.dispatchEvent(new Event("cs-uploads", { bubbles: true })); // the composer waits for uploads
+    },
+  });
+  const kinds = [attachments.kinds, spec.max_file_size ? t("inputs.up_to", { size: formatSize(spec.max_file_size) }) : ""];
+  const prompt = spec.type === "image" ? "inputs.drop_image" : multiple ? "inputs.drop_files" : "inputs.drop_file";
+  const zone = h("button", { type: "button", id, class: "cs-dropzone" }, [
+    icon("upload"),
+    h("span", { class: "cs-dropzone-text", text: phrase(prompt) }),
+    h("span", { class: "cs-dropzone-kinds", text: kinds.filter(Boolean).join(" \u00b7 ") }),
+  ]);
+  zone.addEventListener("click", () => attachments.picker.click());
+  // Files dropped or pasted here are this input's, not the message's: they stop here.
+  zone.addEventListener("dragover", (e) => {
+    if (![...e.dataTransfer.types].includes("Files")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    zone.classList.add("cs-dropzone-over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("cs-dropzone-over"));
+  zone.addEventListener("drop", (e) => {
+    zone.classList.remove("cs-dropzone-over");
+    if (!e.dataTransfer.files.length) return;
+    e.preventDefault();
+    e.stopPropagation();
+    attachments.add(e.dataTransfer.files);
+  });
+  const box = h("div", { class: "cs-files" }, [zone, attachments.picker, attachments.list, attachments.errors]);
+  box.addEventListener("paste", (e) => {
+    if (!e.clipboardData || !e.clipboardData.files.length) return;
+    e.preventDefault();
+    attachments.add(e.clipboardData.files);
+  });
+  const get = () => {
+    const refs = attachments.files.map((file) => ({ id: file.id }));
+    return multiple ? refs : refs[0] || null;
+  };
+  const set = (value) => {
+    const list = Array.isArray(value) ? value : value ? [value] : [];
+    attachments.clear();
+    attachments.restore(list.filter((f) => f && f.id != null).map((f) => ({ url: `api/files/${encodeURIComponent(f.id)}`, ...f })));
+  };
+  return { el: field(spec, id, box), get, set, uploading: () => attachments.uploading };
+}
+
 const BUILDERS = {
   textbox,
   number,
@@ -197,6 +255,8 @@ const BUILDERS = {
   dropdown,
   radio: (spec, id) => choiceGroup(spec, id, "radio"),
   checkboxgroup: (spec, id) => choiceGroup(spec, id, "checkbox"),
+  file: files,
+  image: files,
 };
 
 // An input's value as JSON text, to compare values.
@@ -240,7 +300,7 @@ export class Inputs {
     this.replaced = new Map();
     next.forEach((spec, i) => {
       if (controls[i]) return;
-      const control = BUILDERS[spec.type](spec, `cs-input-${(uid += 1)}`);
+      const control = BUILDERS[spec.type](spec, `cs-input-${(uid += 1)}`, i);
       control.initial = key(control.get());
       const was = take((w) => w.type === spec.type && String(w.label) === String(spec.label));
       if (was) {
@@ -268,6 +328,11 @@ export class Inputs {
 
   get length() {
     return this.controls.length;
+  }
+
+  /** Whether a file input's upload is still on its way (its value would leave it out). */
+  get uploading() {
+    return this.controls.some((control) => control.uploading && control.uploading());
   }
 
   /** Every input's current value, in declaration order. */

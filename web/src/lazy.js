@@ -65,7 +65,7 @@ export function prepare(config) {
   const needs = [
     Array.isArray(config.additional_inputs) && config.additional_inputs.length && "inputs",
     Array.isArray(config.additional_outputs) && config.additional_outputs.length && "outputs",
-    config.multimodal === true && "uploads",
+    (config.multimodal === true || (config.additional_inputs || []).some((spec) => spec && ["file", "image"].includes(spec.type))) && "uploads", // its chips' CSS
     config.save_history && "history",
     config.flagging && config.flagging.mode === "manual" && "feedback",
     language(config).part,

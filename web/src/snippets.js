@@ -34,6 +34,9 @@ export function snippets(bot) {
 
 const values = (inputs, lang) => literal(inputs.map((spec) => spec.value ?? null), lang);
 const labels = (inputs) => inputs.map((spec) => spec.label).join(", ");
+// A comment per file or image input on how to fill it (its default, null or [], sends none).
+const fileNotes = (bot, inputs, key) =>
+  inputs.flatMap((spec, i) => (spec.type === "file" || spec.type === "image" ? [`# ${t(key, { label: spec.label, url: `${bot.upload}?input=${i}` })}`] : []));
 
 function curl(bot, inputs) {
   const auth = bot.token ? [`  -H "Authorization: Bearer $CHATSERVE_TOKEN" \\`] : [];
@@ -42,6 +45,7 @@ function curl(bot, inputs) {
   const body = `{\n${fields.map((field) => `    ${field}`).join(",\n")}\n  }`;
   const lines = [
     ...(inputs.length ? [`# inputs: ${labels(inputs)}`] : []),
+    ...fileNotes(bot, inputs, "api.code.input_file"),
     `curl ${shellQuote(bot.chat)} \\`,
     ...auth,
     `  -H 'Content-Type: application/json' \\`,
@@ -65,6 +69,7 @@ function python(bot, inputs) {
   const lines = ["import json", ...(bot.token ? ["import os"] : []), "", "import httpx", ""];
   lines.push(`url = ${literal(bot.chat)}`);
   if (bot.token) lines.push(`headers = {"Authorization": f"Bearer {os.environ['CHATSERVE_TOKEN']}"}`);
+  lines.push(...fileNotes(bot, inputs, "api.code.input_file"));
   lines.push(
     "request = {",
     `    "message": ${literal(t("api.code.message"))},`,
@@ -105,6 +110,7 @@ function openai(bot, inputs) {
   const key = bot.token ? `os.environ["CHATSERVE_TOKEN"]` : `"unused"`;
   const lines = [...(bot.token ? ["import os", ""] : []), "from openai import OpenAI", ""];
   if (bot.multimodal) lines.push(`# ${t("api.code.openai_files")}.`);
+  lines.push(...fileNotes(bot, inputs, "api.code.input_file_openai"));
   lines.push(
     `client = OpenAI(base_url=${literal(bot.openai)}, api_key=${key})`,
     "stream = client.chat.completions.create(",

@@ -2,6 +2,7 @@
 // the inputs to its values and sends its message. Loaded with the inputs.
 import { h } from "./dom.js";
 import { fileBadge, title } from "./examples.js";
+import { fileName, safeUrl } from "./files.js";
 import { icon } from "./icons.js";
 import { choicesOf, same } from "./inputs.js";
 import english from "./texts/en.json?table" with { type: "json" };
@@ -22,6 +23,17 @@ function display(spec, value) {
   return label(value);
 }
 
+// A file or image input's value (FileData, or a list of them): each file's name, images with a
+// thumbnail.
+function filesCell(value) {
+  const files = (Array.isArray(value) ? value : value ? [value] : []).filter((file) => file && safeUrl(file.url));
+  if (!files.length) return "\u2014";
+  return h("span", { class: "cs-xfiles" }, files.map((file) => {
+    const image = String(file.mime_type || "").startsWith("image/");
+    return h("span", { class: "cs-xfile" }, [image ? h("img", { src: safeUrl(file.url), alt: "" }) : icon("file"), h("span", { text: fileName(file) })]);
+  }));
+}
+
 export class ExamplesTable {
   constructor({ examples, inputs, onPick }) {
     const head = h("tr", {}, [h("th", { scope: "col", text: phrase("table.message") }), ...inputs.map((spec) => h("th", { scope: "col", text: spec.label || spec.type }))]);
@@ -35,9 +47,11 @@ export class ExamplesTable {
       });
       const row = h("tr", {}, [
         h("td", {}, [button]),
-        ...inputs.map((spec, i) =>
-          h("td", { class: spec.type === "textbox" ? "cs-xtable-wrap" : null, text: display(spec, example.inputs ? example.inputs[i] : undefined) }),
-        ),
+        ...inputs.map((spec, i) => {
+          const value = example.inputs ? example.inputs[i] : undefined;
+          if (spec.type === "file" || spec.type === "image") return h("td", {}, [filesCell(value)]);
+          return h("td", { class: spec.type === "textbox" ? "cs-xtable-wrap" : null, text: display(spec, value) });
+        }),
       ]);
       // The whole row is a target for the pointer; the button is the keyboard's way in.
       row.addEventListener("click", pick);

@@ -1,5 +1,5 @@
-"""The optional packages some keys need (shared state, metrics, traces, OpenID Connect),
-imported only when a config asks for them."""
+"""The optional packages some keys need (shared state, metrics, traces, OpenID Connect, Pillow
+images, MCP), imported only when a config asks for them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ EXTRAS = {
     "opentelemetry.exporter.otlp.proto.http": "tracing",
     "httpx2": "oidc",  # before Authlib, which would fall back to httpx with a warning
     "authlib.integrations.httpx_client": "oidc",
+    "PIL.Image": "pil",
+    "mcp.server.streamable_http_manager": "mcp",
 }
 """Which of chatserve's extras installs each client."""
 

@@ -1,1 +1,0 @@
-import{a as s}from"./chunk-KMTS5RVZ.js";var h,e=s(()=>{h={inputs:"assets/inputs-50d09ea410.css",uploads:"assets/uploads-e33d98391e.css",history:"assets/history-6e3343ef62.css",api:"assets/api-fe3b30718d.css",highlight:"assets/highlight-de183da828.css",math:"assets/math-bea84fded1.css"}});export{e as a,h as b};
