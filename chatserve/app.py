@@ -20,7 +20,6 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from chatserve import __version__
 from chatserve.bot.load import Bot, flagging_dir, load
 from chatserve.config.models import Config
-from chatserve.errors import ConfigError
 from chatserve.holder import BotHolder
 from chatserve.http.accesslog import LoggedLitestar
 from chatserve.http.errors import error_response
@@ -46,7 +45,7 @@ from chatserve.store.examples import example_answers
 from chatserve.store.files import FileStore
 from chatserve.store.flags import FlagStores
 from chatserve.store.shared.backends import Backends, backends, session_secret
-from chatserve.store.shared.extras import MissingExtra, client
+from chatserve.store.shared.extras import require
 from chatserve.ui.bundle import WebUI
 
 if TYPE_CHECKING:
@@ -165,10 +164,7 @@ def _openai_routes(bot: Bot) -> list[Router]:
 
 def check_mcp(config: Config) -> None:
     """ConfigError, at the key, for the MCP endpoint without the `mcp` extra installed."""
-    try:
-        client("mcp.server.streamable_http_manager")
-    except MissingExtra as exc:
-        raise ConfigError([config.source.problem(("mcp",), str(exc))]) from None
+    require(config, [(("mcp",), "mcp")])
 
 
 def _mcp(bot: Bot, services: Services) -> MCPEndpoint:

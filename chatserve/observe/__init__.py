@@ -10,9 +10,8 @@ from typing import Any
 
 from chatserve.config.models import Config
 from chatserve.config.server import TracingConfig
-from chatserve.errors import ConfigError
 from chatserve.observe.turns import TurnWatch
-from chatserve.store.shared.extras import EXTRAS, MissingExtra, client
+from chatserve.store.shared.extras import require
 
 
 @dataclass
@@ -29,16 +28,8 @@ class Observing:
 def check(config: Config) -> None:
     """ConfigError, at the key, for `server.metrics` or `server.tracing` turned on without
     its extra installed."""
-    problems = []
-    for key in ("metrics", "tracing"):  # each the name of its extra
-        if getattr(config.server, key):
-            try:
-                for module in [name for name, extra in EXTRAS.items() if extra == key]:
-                    client(module)
-            except MissingExtra as exc:
-                problems.append(config.source.problem(("server", key), str(exc)))
-    if problems:
-        raise ConfigError(problems)
+    keys = ("metrics", "tracing")  # each the name of its extra
+    require(config, [(("server", key), key) for key in keys if getattr(config.server, key)])
 
 
 def observing(config: Config) -> Observing:

@@ -25,14 +25,13 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.response import Redirect
 
 from chatserve.config.server import AuthConfig, User
-from chatserve.errors import ConfigError
 from chatserve.security.admission import Admission
 from chatserve.security.passwords import COST, UpgradedHashes, check_password, needs_rehash
 from chatserve.security.pending import PendingSignIns
 from chatserve.security.sessions import EndedSessions, Sessions, SessionStore, session_key
 from chatserve.security.throttle import Throttle
 from chatserve.store.digests import sha256_hex
-from chatserve.store.shared.extras import EXTRAS, MissingExtra, client
+from chatserve.store.shared.extras import require
 from chatserve.store.shared.postgres import Postgres
 from chatserve.store.shared.security import PostgresSessionStore, PostgresThrottle
 
@@ -222,10 +221,5 @@ def too_many_attempts(wait: float) -> TooManyRequestsException:
 
 def check_oidc(config: Config) -> None:
     """ConfigError, at the key, for `server.auth.oidc` without the `oidc` extra installed."""
-    if config.server.auth is None or config.server.auth.oidc is None:
-        return
-    try:
-        for module in [name for name, extra in EXTRAS.items() if extra == "oidc"]:
-            client(module)
-    except MissingExtra as exc:
-        raise ConfigError([config.source.problem(("server", "auth", "oidc"), str(exc))]) from None
+    if config.server.auth is not None and config.server.auth.oidc is not None:
+        require(config, [(("server", "auth", "oidc"), "oidc")])

@@ -4,7 +4,14 @@ images, MCP), imported only when a config asks for them."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+from chatserve.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chatserve.config.models import Config
 
 EXTRAS = {
     "psycopg": "postgres",
@@ -35,3 +42,17 @@ def client(module: str) -> ModuleType:
         raise MissingExtra(
             f"needs the {module} package, which is not installed: pip install 'chatserve[{extra}]'"
         ) from None
+
+
+def require(config: Config, needs: Iterable[tuple[tuple[str, ...], str]]) -> None:
+    """ConfigError, at each key of `needs` (a key's path, the extra it needs), whose extra is
+    not installed: each client of the extra is imported to find out."""
+    problems = []
+    for path, extra in needs:
+        try:
+            for module in [module for module, name in EXTRAS.items() if name == extra]:
+                client(module)
+        except MissingExtra as exc:
+            problems.append(config.source.problem(path, str(exc)))
+    if problems:
+        raise ConfigError(problems)
