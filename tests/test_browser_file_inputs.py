@@ -66,7 +66,7 @@ def fill(page: Page) -> None:
 def test_files_and_an_image_reach_the_function(open_bot) -> None:
     page = open_bot(CONFIG, bot_py=REPORT_PY)
     expect(page.get_by_text("Drop an image here, paste it or click to choose")).to_be_visible()
-    expect(page.get_by_text(".txt, .pdf · up to 48 MB")).to_be_visible()
+    expect(page.get_by_text(".txt, .pdf · up to 50 MB")).to_be_visible()
     fill(page)
     expect(page.locator(".cs-field-image .cs-dropzone")).to_be_hidden()  # one image: replaced
     send(page, "Check these")

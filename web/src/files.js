@@ -34,14 +34,15 @@ export function mediaKind(file) {
   return "file";
 }
 
-/** 1536 -> "1.5 KB" (in the page's language); "" when unknown. */
+/** 1500 -> "1.5 KB" (in the page's language); "" when unknown. */
 export function formatSize(bytes) {
   if (typeof bytes !== "number" || !(bytes >= 0)) return "";
-  if (bytes < 1024) return t("sizes.bytes", { n: formatNumber(bytes) });
-  let value = bytes / 1024;
+  // In thousands, as configs count them: `max_file_size: 50MB` shows as "50 MB".
+  if (bytes < 1000) return t("sizes.bytes", { n: formatNumber(bytes) });
+  let value = bytes / 1000;
   let unit = 0;
-  while (value >= 1024 && unit < 3) {
-    value /= 1024;
+  while (value >= 1000 && unit < 3) {
+    value /= 1000;
     unit += 1;
   }
   return t(`sizes.${["kilobytes", "megabytes", "gigabytes", "terabytes"][unit]}`, { n: formatNumber(value, value < 10 ? 1 : 0) });

@@ -1,0 +1,1 @@
+import{a,b,c}from"./chunk-4BJEXOA3.js";import"./chunk-TK6GP5Z5.js";import"./chunk-YKZUIUY3.js";import"./chunk-UXC5LCAB.js";import"./chunk-ODDG7RPU.js";import"./chunk-O7ETIWWJ.js";import"./chunk-KIDDR7HE.js";import"./chunk-KMTS5RVZ.js";export{c as Inputs,b as choicesOf,a as same};

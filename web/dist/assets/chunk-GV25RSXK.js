@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-5VGFQ6GT.js";import"./chunk-6APWIGE5.js";import"./chunk-UXC5LCAB.js";import"./chunk-ZAFJHUZ6.js";import"./chunk-O7ETIWWJ.js";import"./chunk-KIDDR7HE.js";import"./chunk-KMTS5RVZ.js";export{a as Attachments,b as dropZone};
