@@ -8,11 +8,16 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
+import httpx2
+import jsonschema
 import openai
 import pytest
-from helpers import problems
+from helpers import problems, run_async
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
 from chatserve.security.clients import COOKIE
@@ -308,3 +313,35 @@ def test_data_urls_count_against_the_upload_quota(write_config, live_server, tmp
         complete(server, [[text]])
     assert "2 files per minute" in caught.value.body["message"]
     assert len(list((tmp_path / ".chatserve" / "uploads").iterdir())) == 2
+
+
+def test_the_mcp_tool_takes_data_urls_as_the_openai_route_does(
+    write_config, live_server, tmp_path: Path
+) -> None:
+    server = live_server(write_config(OPENAI, bot_py=REPORT_PY), "--no-reload", "--mcp")
+
+    async def use() -> tuple[Any, ...]:
+        async with (
+            httpx2.AsyncClient() as http,
+            streamable_http_client(server.url + "/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            [tool] = (await session.list_tools()).tools
+            text = data_url(b"hello", "text/plain")
+            sent = {"message": "hi", "doc": [text, text], "photo": data_url(png())}
+            good = await session.call_tool("reporter", sent)
+            wrong_type = {"message": "hi", "photo": data_url(b"text", "text/plain")}
+            return tool, good, await session.call_tool("reporter", wrong_type)
+
+    tool, good, refused = run_async(use)
+    photo = jsonschema.Draft202012Validator(tool.input_schema["properties"]["photo"])
+    assert photo.is_valid(data_url(png())) and photo.is_valid({"id": "x"})
+    assert not good.is_error
+    assert (
+        good.content[0].text == f"hi: doc=[input.txt:5, input.txt:5] photo=input.png:{len(png())}"
+    )
+    assert refused.is_error
+    assert "'input.txt' is not an accepted file type" in refused.content[0].text  # as on /v1
+    uploads = tmp_path / ".chatserve" / "uploads"
+    assert len(list(uploads.iterdir())) == 3  # the good call's three; nothing of the refusal

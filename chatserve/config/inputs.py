@@ -270,7 +270,13 @@ class UploadInput(_Input):
         return [_ref(item) for item in value]
 
     def schema(self) -> dict[str, Any]:
-        ref = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
+        """A file ref, or a `data:` URL the MCP route stores as an upload before the check."""
+        ref = {
+            "anyOf": [
+                {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]},
+                {"type": "string", "pattern": "^data:", "description": "a data: URL"},
+            ]
+        }
         if self.file_count == "multiple":
             return {"type": "array", "items": ref}
         return {"anyOf": [ref, {"type": "null"}]}

@@ -46,11 +46,13 @@ from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
 from chatserve.bot.replies import Message
 from chatserve.http.wire import MAX_BODY_BYTES, check_limits
+from chatserve.routes.files import inline_files
 from chatserve.security.auth import authenticate
 from chatserve.security.clients import owner_of
 from chatserve.security.rules import check_request
 from chatserve.services import Services
 from chatserve.stopping import CUT_SHORT, stopped
+from chatserve.store.files import UploadRefused
 from chatserve.turn import Refused, Reply, Turn, arguments, failure_message, queued
 
 PATH = "/mcp"
@@ -104,7 +106,7 @@ class MCPEndpoint:
             raise MCPError(INVALID_PARAMS, f"No tool {params.name!r}; this server has {name!r}.")
         request: Request[Any, Any, Any] = Request(ctx.request.scope)
         try:
-            turn = self._turn(request, bot, dict(params.arguments or {}))
+            turn = await self._turn(request, bot, dict(params.arguments or {}))
         except (Refused, QueueFull) as exc:
             return _error(str(exc))
         base_url = str(request.base_url)
@@ -122,8 +124,9 @@ class MCPEndpoint:
             turn.release()  # the client may leave before the turn starts
         return CallToolResult(content=content(reply.messages, base_url))
 
-    def _turn(self, request: Request[Any, Any, Any], bot: Bot, given: dict[str, Any]) -> Turn:
-        """The call's turn, in line; Refused or QueueFull as `/api/chat` would refuse it."""
+    async def _turn(self, request: Request[Any, Any, Any], bot: Bot, given: dict[str, Any]) -> Turn:
+        """The call's turn, in line; Refused or QueueFull as `/api/chat` would refuse it. A
+        file input's `data:` URLs are stored as this client's uploads first, as on `/v1`."""
         message = given.pop("message", None)
         if not isinstance(message, str):
             raise Refused("`message` must be text.")
@@ -140,7 +143,17 @@ class MCPEndpoint:
         except HTTPException as exc:
             raise Refused(exc.detail) from None
         services = self.services
-        args = arguments(bot, services.files, owner_of(request), message, [], inputs)
+        try:
+            inputs, inline = await inline_files(request, services, inputs)
+        except UploadRefused as exc:
+            raise Refused(exc.message) from None
+        except HTTPException as exc:  # a quota
+            raise Refused(exc.detail) from None
+        try:
+            args = arguments(bot, services.files, owner_of(request), message, [], inputs)
+        except Refused:
+            services.files.discard(inline)
+            raise
         return queued(request, services, bot, args)
 
 
