@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
 import textwrap
 import threading
 import time
@@ -81,6 +82,17 @@ def wait_until(check, timeout: float = 5.0):
             return value
         time.sleep(0.02)
     raise AssertionError(f"not true within {timeout} s: {check}")
+
+
+def npm_installed(folder: Path, package: str) -> Path:
+    """`folder`'s node_modules, installed from its package-lock.json when `package` is missing
+    (as .ci/run installs it up front)."""
+    modules = folder / "node_modules"
+    if not (modules / package).is_dir():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, timeout=600
+        )
+    return modules
 
 
 class SlotHolder:

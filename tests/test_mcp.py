@@ -3,6 +3,8 @@ Streamable HTTP against a real `chatserve serve`."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +17,7 @@ import httpx2
 import jsonschema
 import pytest
 from conftest import LiveServer
-from helpers import run_async, wait_until
+from helpers import npm_installed, run_async, wait_until
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import TypeAdapter
@@ -63,6 +65,7 @@ additional_inputs:
 """
 
 TOKEN = "s3cret-token-for-the-mcp-tests"
+INSPECTOR_DIR = Path(__file__).resolve().parent / "mcp-inspector"
 
 
 @pytest.fixture
@@ -366,3 +369,55 @@ def test_inputs_of_a_star_inputs_function_are_numbered(
     assert list(tool.input_schema["properties"]) == ["message", "input_1", "input_2"]
     assert tool.input_schema["properties"]["input_2"]["title"] == "Input 2"
     assert result.content[0].text == "hi ('', True)"
+
+
+@pytest.fixture(scope="session")
+def inspector() -> Path:
+    """The MCP Inspector's launcher, installed from tests/mcp-inspector/package-lock.json."""
+    modules = npm_installed(INSPECTOR_DIR, "@modelcontextprotocol/inspector")
+    return modules / ".bin" / "mcp-inspector"
+
+
+def test_the_mcp_inspector_cli_lists_and_calls_the_tool_with_a_bearer_token(
+    write_config: Callable[..., Path],
+    live_server: Callable[..., LiveServer],
+    inspector: Path,
+    tmp_path: Path,
+) -> None:
+    """A client other than the SDK's, as a user would run it: `--tool-arg times=3` arrives as a
+    number (a string would be refused), and without the token it fails."""
+    config = TELL.replace("mcp: true\n", "")
+    config += f"server:\n  auth:\n    tokens:\n      - {{name: agent, token: {TOKEN}}}\n"
+    server = live_server(write_config(config), "--mcp")
+
+    def inspect(*args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
+        auth = ["--header", f"Authorization: Bearer {token}"] if token else []
+        return subprocess.run(
+            [str(inspector), "--cli", server.url + "/mcp", "--transport", "http", *args, *auth],
+            stdin=subprocess.DEVNULL,  # no terminal: it reports a sign-in need, not prompts
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=os.environ | {"HOME": str(tmp_path)},  # its catalog and storage stay here
+        )
+
+    listed = inspect("--method", "tools/list")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    [tool] = json.loads(listed.stdout)["tools"]
+    assert tool["name"] == "tone-teller"
+    inputs = tool["inputSchema"]["properties"]
+    assert list(inputs) == ["message", "tone", "times", "shout", "colors"]
+    assert inputs["tone"]["enum"] == ["calm", "loud", None]
+
+    args = ["--tool-name", "tone-teller", "--tool-arg", "message=hi", "tone=loud", "times=3"]
+    called = inspect("--method", "tools/call", *args)
+    assert called.returncode == 0, called.stdout + called.stderr
+    result = json.loads(called.stdout)
+    assert result["isError"] is False
+    assert result["content"] == [{"type": "text", "text": "loud x3 shout=False colors=[]: hi"}]
+
+    for token in (None, "wrong-token-of-enough-length"):
+        refused = inspect("--method", "tools/list", token=token)
+        assert refused.returncode != 0
+        assert json.loads(refused.stderr)["error"]["code"] == "auth_required"
+        assert refused.stdout == ""

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browsing import expect, log, send
-from helpers import free_port, wait_until
+from helpers import free_port, npm_installed, wait_until
 from litestar.testing import TestClient
 
 from chatserve.config.loader import load_config
@@ -91,10 +91,7 @@ class Provider:
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     """The test provider, installed from tests/oidc/package-lock.json when it is missing."""
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=PROVIDER_DIR, check=True, timeout=600
-        )
+    npm_installed(PROVIDER_DIR, "oidc-provider")
     provider = Provider(free_port(), tmp_path_factory.mktemp("oidc") / "provider.log")
     provider.start()
     yield provider
