@@ -14,6 +14,7 @@ import click
 from chatserve import __version__
 
 FORMATS = ("text", "json", "github")
+TEST_FORMATS = (*FORMATS, "junit")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
 
@@ -220,6 +221,129 @@ def validate(configs: tuple[str, ...], fmt: str, no_import: bool, configs_only: 
     for note in stale_schemas(configs):  # on stderr: the report stays machine-readable
         click.echo(note, err=True)
     sys.exit(1 if any(results.values()) else 0)
+
+
+@main.command(
+    epilog="""\b
+Examples:
+  chatserve test bot.yaml                       run the bot's cases here
+  chatserve test configs/*.yaml --jobs 4        four at a time
+  chatserve test bot.yaml -k "greet and not slow"
+  chatserve test bot.yaml --url https://bot.example.com   against a running server
+  chatserve test bot.yaml --update              write snapshot cases' replies
+  chatserve test --format github --junit-xml report.xml configs/*.yaml   in CI
+
+Exit status: 0 every case passed, 1 a case failed or a config has problems,
+2 a usage error, 5 no cases to run."""
+)
+@click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@env_file
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TEST_FORMATS),
+    default="text",
+    show_default=True,
+    help="How to report (github: annotations at the failing turn's line).",
+)
+@click.option(
+    "--junit-xml",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write a JUnit XML report to this file (for CI dashboards).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Runs at a time.",
+)
+@click.option(
+    "-k",
+    "keyword",
+    metavar="EXPRESSION",
+    help="Run the cases whose names match (words joined by and, or, not; as pytest's -k).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds a turn may take when its case sets no max_seconds.",
+)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Write each `snapshot: true` case's current replies as its turns' `equals`.",
+)
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Run the cases against the server at URL (through "
+    "its chat API) instead of in this process.",
+)
+@click.option(
+    "--token",
+    envvar="CHATSERVE_TOKEN",
+    show_envvar=True,
+    help="With --url: a bearer token of server.auth.tokens.",
+)
+@click.option(
+    "--configs-only",
+    is_flag=True,
+    help="Skip files that are not chatserve configs "
+    "and configs without cases (for pre-commit hooks).",
+)
+def test(
+    configs: tuple[str, ...],
+    fmt: str,
+    junit_xml: str | None,
+    jobs: int,
+    keyword: str | None,
+    timeout: float,
+    update: bool,
+    url: str | None,
+    token: str | None,
+    configs_only: bool,
+) -> None:
+    """Run the test cases of bots: their `tests:` and the examples with `expect:`."""
+    import os
+
+    from chatserve.cli.test import Options, run
+    from chatserve.cli.validate import looks_like_config
+    from chatserve.testing.report import render
+    from chatserve.testing.select import BadExpression, selector
+    from chatserve.testing.snapshots import SnapshotError
+
+    if url is not None and len(configs) > 1:
+        raise click.UsageError("--url tests one config: the bot that server serves.")
+    if configs_only:
+        configs = tuple(path for path in configs if looks_like_config(path))
+    try:
+        select = selector(keyword) if keyword else None
+    except BadExpression as exc:
+        raise click.BadParameter(str(exc), param_hint="-k") from None
+    options = Options(jobs, timeout, select, update, url, token)
+    try:
+        outcome = run(list(configs), options, progress=fmt == "text")
+    except SnapshotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    report = outcome.report
+    click.echo(render(report, fmt, color=fmt == "text" and sys.stdout.isatty()), nl=False)
+    if junit_xml:
+        Path(junit_xml).write_text(render(report, "junit"), encoding="utf-8")
+    for path in outcome.updated:
+        click.echo(f"updated {path}", err=True)
+    code = 0 if report.passed else 1
+    if not report.results and not report.problems and not configs_only:
+        click.echo("no cases to run: add tests: to a config, or expect: to an example", err=True)
+        code = 5
+    sys.stdout.flush()
+    if outcome.stuck:  # a chat function still running in a thread: do not wait for it
+        os._exit(code)
+    sys.exit(code)
 
 
 @main.command()

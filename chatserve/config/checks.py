@@ -43,9 +43,13 @@ def _file_problems(config: Config, folder: Path) -> Iterator[Problem]:
     source = config.source
     named = config.named_files()
     for where, name in named:
-        problem = _file_problem(folder, name, config)
+        problem = file_problem(folder, name, config)
         if problem:
             yield source.problem(where, problem)
+    if isinstance(config.tests, str):
+        problem = file_problem(folder, config.tests, config)
+        if problem:
+            yield source.problem(("tests",), problem)
     count = len(config.examples or ())
     for key in ("example_labels", "example_icons"):
         given = getattr(config, key)
@@ -91,7 +95,7 @@ def _example_problems(config: Config, folder: Path) -> Iterator[Problem]:
                 continue
             for column, (declared, value) in enumerate(zip(inputs, example[1:], strict=True), 1):
                 if isinstance(declared, UploadInput):
-                    problem = _input_files_problem(declared, value, folder, config)
+                    problem = input_files_problem(declared, value, folder, config)
                     if problem:
                         yield source.problem((*where, column), problem)
                     continue
@@ -103,13 +107,13 @@ def _example_problems(config: Config, folder: Path) -> Iterator[Problem]:
         if message.files and not config.multimodal:
             yield source.problem(where, "examples with files need multimodal: true")
         for number, name in enumerate(message.files):
-            problem = _file_problem(folder, name, config)
+            problem = file_problem(folder, name, config)
             if problem:
                 files = (*where, 0) if isinstance(example, list) else where
                 yield source.problem((*files, "files", number), problem)
 
 
-def _input_files_problem(
+def input_files_problem(
     declared: UploadInput, value: Any, folder: Path, config: Config
 ) -> str | None:
     """An example's value for a file input: a file name (relative to the config's folder),
@@ -121,7 +125,7 @@ def _input_files_problem(
         return f"value must be {shape}, got {value!r}"[:200]
     accept = declared.accepted()
     for name in names:
-        problem = _file_problem(folder, name, config)
+        problem = file_problem(folder, name, config)
         if problem:
             return problem
         if accept and not accepts(accept, name, media_type(name)):
@@ -129,7 +133,7 @@ def _input_files_problem(
     return None
 
 
-def _file_problem(folder: Path, name: str, config: Config) -> str | None:
+def file_problem(folder: Path, name: str, config: Config) -> str | None:
     path = (folder / name).resolve()
     if not path.is_file():
         return f"file {name!r} not found"

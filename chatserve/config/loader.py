@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chatserve.config import source as yaml_source
+from chatserve.config.base import ConfigModel
+from chatserve.config.cases import Case
 from chatserve.config.checks import config_problems
 from chatserve.config.environment import interpolate_server
 from chatserve.config.models import Config
@@ -55,6 +57,32 @@ def validate(data: Any, source: Source, problems: Sequence[Problem] = ()) -> Con
         problems = [interpolation.unquoted(problem) for problem in problems]
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
     return config
+
+
+class _Cases(ConfigModel):
+    tests: list[Case]
+
+
+def load_cases(path: Path, display_name: str) -> tuple[list[Case], Source]:
+    """Read a tests file (the one `tests:` names): a list of cases, and where each came from.
+    Problems are reported at their place in it, paths as if the list were under `tests:`."""
+    data, source, problems = yaml_source.read(path, display_name=display_name)
+    if not isinstance(data, list):
+        message = f"a tests file holds a list of cases, got {_describe(data)}"
+        raise ConfigError([source.problem((), message)])
+    under = dataclasses.replace(
+        source,
+        positions={("tests", *key): at for key, at in source.positions.items()},
+        scalars={("tests", *key): raw for key, raw in source.scalars.items()},
+    )
+    cases: list[Case] = []
+    try:
+        cases = _Cases.model_validate({"tests": data}).tests
+    except ValidationError as exc:
+        problems += _problems(exc, {"tests": data}, under)
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
+    return cases, source
 
 
 def _problems(exc: ValidationError, data: dict[str, Any], source: Source) -> list[Problem]:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, field_validator
 
 from chatserve.config.base import ConfigModel
+from chatserve.config.cases import Case, Expect
 from chatserve.config.inputs import Accordion, AdditionalInput, valid_file_types
 from chatserve.config.outputs import AdditionalOutput
 from chatserve.config.server import ServerConfig, web_origin
@@ -179,6 +180,10 @@ class ExampleMessage(ConfigModel):
     files: list[str] = []
     """Files sent with the example, relative to the config file."""
 
+    expect: Expect | None = None
+    """What the reply to this example must be: `chatserve test` runs the example as a test
+    (with a row's input values, else the defaults)."""
+
 
 class Config(ConfigModel):
     """A chatserve bot: the chat function and everything its web app shows."""
@@ -203,6 +208,10 @@ class Config(ConfigModel):
     """Example messages shown in the empty chat; clicking one sends it. With `multimodal`,
     `{text, files}` mappings; with `additional_inputs`, rows `[message, value, ...]` shown as a
     table under the chat (a message alone is sent with the inputs' current values)."""
+
+    tests: list[Case] | str | None = None
+    """Tests `chatserve test` runs: a list of cases, or the name of a file beside the config
+    (such as `bot.tests.yaml`) that holds the list."""
 
     chatbot: ChatbotConfig = ChatbotConfig()
     """The message list."""

@@ -1,0 +1,111 @@
+"""`chatserve test`: gather the cases of each config, run them here (or against a server),
+update snapshots, and tell how it went."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatserve.bot.load import load
+from chatserve.errors import ConfigError, Problem
+from chatserve.testing.cases import TestCase, collect
+from chatserve.testing.local import LocalBot
+from chatserve.testing.report import Report
+from chatserve.testing.run import CaseRun, Result, Target, run_all
+from chatserve.testing.select import Matcher
+
+
+@dataclass(frozen=True)
+class Options:
+    jobs: int = 1
+    timeout: float = 60.0
+    select: Matcher | None = None
+    update: bool = False
+    url: str | None = None
+    token: str | None = None
+
+
+@dataclass
+class Outcome:
+    report: Report
+    stuck: bool
+    """A turn was stopped at its time budget: a chat function may still be running in a
+    worker thread, which exiting must not wait for."""
+    updated: list[str]
+
+
+def run(configs: list[str], options: Options, *, progress: bool = False) -> Outcome:
+    """Load each config, run its cases, and (with `update`) write snapshot replies."""
+    start = time.perf_counter()
+    problems: dict[str, list[Problem]] = {}
+    work: list[tuple[Target, TestCase]] = []
+    executor = ThreadPoolExecutor(max(4, options.jobs), thread_name_prefix="chatserve-test")
+    with tempfile.TemporaryDirectory(prefix="chatserve-test-") as data:
+        for number, path in enumerate(configs):
+            try:
+                bot = load(path)
+                cases = collect(bot)
+            except ConfigError as exc:
+                problems[path] = exc.problems
+                continue
+            target: Target
+            if options.url is not None:
+                from chatserve.testing.remote import RemoteBot
+
+                target = RemoteBot(bot, options.url, options.token)
+            else:
+                target = LocalBot(bot, Path(data) / str(number), executor)
+            work += [(target, case) for case in cases if _selected(case, options.select)]
+        with _progress(len(work) and sum(case.repeat for _, case in work), progress) as ran:
+            results = asyncio.run(
+                run_all(
+                    work,
+                    jobs=options.jobs,
+                    timeout=options.timeout,
+                    updating=options.update,
+                    ran=ran,
+                )
+            )
+    executor.shutdown(wait=False, cancel_futures=True)
+    updated: list[str] = []
+    if options.update:
+        from chatserve.testing.snapshots import update
+
+        updated = update(results)  # raises SnapshotError
+    stuck = any(run_.timed_out for result in results for run_ in result.runs)
+    report = Report(results, problems, time.perf_counter() - start)
+    return Outcome(report, stuck, updated)
+
+
+def _selected(case: TestCase, select: Matcher | None) -> bool:
+    return select is None or select(case.name)
+
+
+@contextmanager
+def _progress(total: int, shown: bool) -> Iterator[Callable[[Result, CaseRun], None]]:
+    """A progress bar of runs on a terminal's standard error; nothing otherwise."""
+    if not shown or not total or not sys.stderr.isatty():
+        yield lambda result, run_: None
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (
+        TextColumn("Testing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda result, run_: bar.update(
+            task, advance=1, description=escape(result.case.name[:50])
+        )
