@@ -17,6 +17,7 @@ from chatserve.config import source as yaml_source
 from chatserve.config.loader import load_config
 from chatserve.errors import ConfigError, Problem
 from chatserve.paths import schema_path
+from chatserve.testing.cases import collect, written_cases
 
 # What marks a YAML file as a chatserve config for `--configs-only`: a `*.chatserve.yaml` name,
 # the schema comment `chatserve init` writes, or a top-level `fn:` key (found in the text, so
@@ -75,9 +76,9 @@ def check(path: str, *, import_fn: bool = True) -> list[Problem]:
     """
     try:
         if import_fn:
-            load(path)
+            collect(load(path))  # the cases too: their inputs and files need the bot
         else:
-            load_config(path)
+            written_cases(load_config(path))
     except ConfigError as exc:
         return exc.problems
     return schema_problems(path)

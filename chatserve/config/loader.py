@@ -223,6 +223,11 @@ def _wrong_value(path: Key, errors: list[dict[str, Any]], source: Source) -> Pro
             message = f"unknown type {tag!r}; expected one of {expected}{hint}"
         elif error["type"] == "literal_error":
             message = f"must be one of {error['ctx']['expected']}, {_got(value, raw)}"
+        elif error["type"] == "too_short":
+            least = error["ctx"]["min_length"]
+            message = f"needs at least {least} item{'s' if least > 1 else ''}, got none"
+            if value:
+                message = f"needs at least {least} items, got {len(value)}"
         elif error["type"] in ("greater_than_equal", "less_than_equal"):
             wanted = error["msg"].replace("Input should be", "must be")
             message = _with_reading(f"{wanted}, got {value!r}", value, raw)

@@ -16,6 +16,7 @@ from chatserve.config.cases import Case, CaseTurn, Expect, UserMessage
 from chatserve.config.checks import example_message, file_problem, input_files_problem
 from chatserve.config.inputs import InvalidInput, UploadInput
 from chatserve.config.loader import load_cases
+from chatserve.config.models import Config
 from chatserve.config.source import Key, Source
 from chatserve.errors import ConfigError, Problem
 
@@ -64,23 +65,24 @@ class TestCase:
 def collect(bot: Bot) -> list[TestCase]:
     """Every case of the bot: its `tests:`, then its examples with `expect:`. Raises
     ConfigError with every problem found (a tests file's at their place in that file)."""
-    config = bot.config
-    written: list[Case] = []
-    source = config.source
-    at: Key = ("tests",)
-    if isinstance(config.tests, str):
-        path = bot.folder / config.tests
-        source_name = os.path.normpath(os.path.join(os.path.dirname(source.file), config.tests))
-        written, source = load_cases(path, source_name)
-        at = ()
-    elif config.tests:
-        written = config.tests
+    written, source, at = written_cases(bot.config)
     gather = _Gatherer(bot)
     cases = [gather.case(case, source, (*at, index)) for index, case in enumerate(written)]
     cases += gather.examples()
     if gather.problems:
         raise ConfigError(sorted(gather.problems, key=lambda p: (p.file, p.line, p.column)))
     return cases
+
+
+def written_cases(config: Config) -> tuple[list[Case], Source, Key]:
+    """The cases of `tests:` as written, the file they are in and the key of their list in it
+    (a tests file is read here; raises ConfigError)."""
+    if isinstance(config.tests, str):
+        name = os.path.normpath(os.path.join(os.path.dirname(config.source.file), config.tests))
+        folder = Path(config.source.file).resolve().parent
+        cases, source = load_cases(folder / config.tests, name)
+        return cases, source, ()
+    return config.tests or [], config.source, ("tests",)
 
 
 class _Gatherer:
@@ -191,7 +193,11 @@ class _Gatherer:
         for label, wanted in (expect.outputs or {}).items():
             where = (*at, "outputs", label)
             if label not in known:
-                hint = f"the outputs are {', '.join(map(repr, known))}" if known else "none"
+                hint = (
+                    f"the outputs are {', '.join(map(repr, known))}"
+                    if known
+                    else "the bot has no additional outputs"
+                )
                 message = f"unknown output {label!r}; {hint}"
                 self.problems.append(source.problem(where, message))
             for key in _REPLY_ONLY:
