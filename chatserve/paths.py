@@ -17,5 +17,6 @@ def web_dir() -> Path:
     return _resource("web")
 
 
-def schema_path() -> Path:
-    return _resource("schemas") / "chatserve.schema.json"
+def schema_path(name: str = "chatserve.schema.json") -> Path:
+    """A published schema: the config's, or (`chatserve-tests.schema.json`) a tests file's."""
+    return _resource("schemas") / name

@@ -108,15 +108,19 @@ def test_shipped_configs_are_valid() -> None:
 def test_shipped_configs_point_editors_at_the_schema() -> None:
     for path in (ROOT / "configs").glob("*.yaml"):
         first = path.read_text().splitlines()[0]
-        assert first == "# yaml-language-server: $schema=../schemas/chatserve.schema.json", path
+        schema = "chatserve-tests" if path.name.endswith(".tests.yaml") else "chatserve"
+        assert first == f"# yaml-language-server: $schema=../schemas/{schema}.schema.json", path
 
 
-def test_schema_command_prints_the_committed_schema() -> None:
-    result = run("schema")
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [((), "chatserve.schema.json"), (("--tests",), "chatserve-tests.schema.json")],
+)
+def test_schema_command_prints_the_committed_schema(options: tuple[str, ...], name: str) -> None:
+    result = run("schema", *options)
     assert result.exit_code == 0
-    assert result.output == (ROOT / "schemas" / "chatserve.schema.json").read_text(), (
-        "schemas/chatserve.schema.json is stale: run `chatserve schema > "
-        "schemas/chatserve.schema.json`"
+    assert result.output == (ROOT / "schemas" / name).read_text(), (
+        f"schemas/{name} is stale: run `chatserve schema {' '.join(options)} > schemas/{name}`"
     )
 
 

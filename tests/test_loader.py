@@ -50,8 +50,8 @@ def test_every_problem_is_reported_in_one_pass_with_line_and_column(tmp_path: Pa
         "'monochrome', 'origin' or 'base', got 'blue'",
         "bot.yaml:8:3: server.port: must be less than or equal to 65535, got 70000",
         "bot.yaml:9:1: title: duplicate key 'title'; first defined at line 2",
-        "bot.yaml:10:15: examples[1]: must be a string, a mapping of keys (text, files, expect) or a list, "
-        "got int 3",
+        "bot.yaml:10:15: examples[1]: must be a string, a mapping of keys (text, files, expect) "
+        "or a list, got int 3",
     ]
 
 

@@ -14,12 +14,15 @@ from chatserve import __version__
 from chatserve.cli.validate import looks_like_config
 from chatserve.config.models import Config
 from chatserve.config.schema import json_schema, schema_url
+from chatserve.config.schema import tests_schema as cases_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
 SCHEMA = json_schema()
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
 """Made once: `jsonschema.validate` checks the schema itself again on every call."""
+TESTS_SCHEMA = cases_schema()
+TESTS_VALIDATOR = jsonschema.validators.validator_for(TESTS_SCHEMA)(TESTS_SCHEMA)
 
 
 def test_schema_is_a_valid_json_schema() -> None:
@@ -60,7 +63,16 @@ def test_every_key_has_a_description() -> None:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_satisfy_the_schema(path: Path) -> None:
-    VALIDATOR.validate(yaml.safe_load(path.read_text()))
+    validator = TESTS_VALIDATOR if path.name.endswith(".tests.yaml") else VALIDATOR
+    validator.validate(yaml.safe_load(path.read_text()))
+
+
+def test_the_tests_schema_is_valid_and_defines_cases_as_the_config_schema_does() -> None:
+    jsonschema.Draft202012Validator.check_schema(TESTS_SCHEMA)
+    assert TESTS_SCHEMA["$id"] == schema_url(name="chatserve-tests.schema.json")
+    for name, definition in TESTS_SCHEMA["$defs"].items():
+        assert definition == SCHEMA["$defs"][name]
+    assert SCHEMA["properties"]["tests"]["anyOf"][0]["items"] == TESTS_SCHEMA["items"]
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatserve.config import source as yaml_source
-from chatserve.config.loader import load_config
+from chatserve.config.loader import load_cases, load_config
 from chatserve.config.theme import THEMES
 from chatserve.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "schemas" / "chatserve.schema.json").read_text())
 VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)
+TESTS_SCHEMA = json.loads((ROOT / "schemas" / "chatserve-tests.schema.json").read_text())
+TESTS_VALIDATOR = jsonschema.validators.validator_for(TESTS_SCHEMA)(TESTS_SCHEMA)
 validate = importlib.import_module(
     "chatserve.cli.validate"
 )  # `chatserve.cli.validate` is the command
@@ -37,13 +39,14 @@ def verdicts(path: Path) -> tuple[bool, bool]:
         data, _, _ = yaml_source.read(path)
     except ConfigError:
         return False, False
+    tests = path.name.endswith(".tests.yaml")
     try:
-        load_config(path)
+        load_cases(path, str(path)) if tests else load_config(path)
     except ConfigError:
         loads = False
     else:
         loads = True
-    return loads, VALIDATOR.is_valid(data)
+    return loads, (TESTS_VALIDATOR if tests else VALIDATOR).is_valid(data)
 
 
 SHIPPED = sorted(
@@ -310,7 +313,9 @@ def test_validate_reports_where_only_the_schema_objects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stricter = {"properties": {"title": {"type": "integer"}}, "required": ["fn", "icon"]}
-    monkeypatch.setattr(validate, "_validator", lambda: jsonschema.Draft202012Validator(stricter))
+    monkeypatch.setattr(
+        validate, "_validator", lambda name: jsonschema.Draft202012Validator(stricter)
+    )
     path = tmp_path / "bot.yaml"
     path.write_text("fn: a:b\ntitle: secret words\n")
     assert [str(p) for p in validate.check(str(path), import_fn=False)] == [

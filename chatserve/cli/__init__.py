@@ -312,12 +312,14 @@ def test(
 
     from chatserve.cli.test import Options, run
     from chatserve.cli.validate import looks_like_config
+    from chatserve.testing.cases import is_tests_file
     from chatserve.testing.report import render
     from chatserve.testing.select import BadExpression, selector
     from chatserve.testing.snapshots import SnapshotError
 
     if url is not None and len(configs) > 1:
         raise click.UsageError("--url tests one config: the bot that server serves.")
+    configs = tuple(path for path in configs if not is_tests_file(path))  # run with theirs
     if configs_only:
         configs = tuple(path for path in configs if looks_like_config(path))
     try:
@@ -405,16 +407,21 @@ def flags(config: str, fmt: str, since: str | None, output: str | None) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Write it to this file (such as the chatserve.schema.json `init` made) instead.",
 )
-def schema(target: str | None) -> None:
+@click.option(
+    "--tests",
+    is_flag=True,
+    help="The schema of a tests file (the one a config's `tests:` names) instead.",
+)
+def schema(target: str | None, tests: bool) -> None:
     """Print the JSON Schema of config files, or refresh a copy of it after an upgrade."""
     from pathlib import Path
 
     from chatserve.config.schema import schema_text
 
     if target is None:
-        click.echo(schema_text(), nl=False)
+        click.echo(schema_text(tests=tests), nl=False)
         return
-    Path(target).write_text(schema_text())
+    Path(target).write_text(schema_text(tests=tests))
     click.echo(f"wrote {target}", err=True)
 
 

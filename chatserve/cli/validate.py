@@ -14,10 +14,10 @@ import jsonschema
 
 from chatserve.bot.load import load
 from chatserve.config import source as yaml_source
-from chatserve.config.loader import load_config
+from chatserve.config.loader import load_cases, load_config
 from chatserve.errors import ConfigError, Problem
 from chatserve.paths import schema_path
-from chatserve.testing.cases import collect, written_cases
+from chatserve.testing.cases import collect, is_tests_file, written_cases
 
 # What marks a YAML file as a chatserve config for `--configs-only`: a `*.chatserve.yaml` name,
 # the schema comment `chatserve init` writes, or a top-level `fn:` key (found in the text, so
@@ -49,10 +49,12 @@ def stale_schemas(paths: Iterable[str]) -> list[str]:
         if schema in seen or not os.path.isfile(schema):
             continue
         seen.add(schema)
-        if Path(schema).read_text(encoding="utf-8", errors="replace") != schema_text():
+        tests = schema.endswith(TESTS_SCHEMA)
+        if Path(schema).read_text(encoding="utf-8", errors="replace") != schema_text(tests=tests):
             notes.append(
                 f"note: {schema} is not this chatserve's schema, so editors check {path} "
-                f"against old rules; refresh it: chatserve schema --write {schema}"
+                f"against old rules; refresh it: chatserve schema {'--tests ' * tests}"
+                f"--write {schema}"
             )
     return notes
 
@@ -68,28 +70,38 @@ def looks_like_config(path: str) -> bool:
     return _CONFIG_TEXT.search(text) is not None
 
 
+SCHEMA, TESTS_SCHEMA = "chatserve.schema.json", "chatserve-tests.schema.json"
+
+
 def check(path: str, *, import_fn: bool = True) -> list[Problem]:
-    """Every problem in one config file; an empty list means it is valid.
+    """Every problem in one config file (or tests file: `*.tests.yaml`); an empty list means
+    it is valid. A tests file is checked on its own: its cases' inputs and files are checked
+    with the config that names it.
 
     A file chatserve accepts is also checked against the published JSON Schema, the one
     editors use, so that the two can never disagree unnoticed.
     """
+    schema = SCHEMA
     try:
-        if import_fn:
+        if is_tests_file(path):
+            load_cases(Path(path), path)
+            schema = TESTS_SCHEMA
+        elif import_fn:
             collect(load(path))  # the cases too: their inputs and files need the bot
         else:
             written_cases(load_config(path))
     except ConfigError as exc:
         return exc.problems
-    return schema_problems(path)
+    return schema_problems(path, schema)
 
 
-def schema_problems(path: str) -> list[Problem]:
+def schema_problems(path: str, schema: str = SCHEMA) -> list[Problem]:
     """Where the published schema rejects a file: one problem per place, quoting no value
     (values under `server:` may be secrets)."""
     data, source, _ = yaml_source.read(Path(path), display_name=path)
     problems = []
-    for error in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path)):
+    errors = _validator(schema).iter_errors(data)
+    for error in sorted(errors, key=lambda e: list(e.absolute_path)):
         if error.validator in ("required", "additionalProperties"):
             message = error.message  # names keys, never values
         else:
@@ -100,8 +112,8 @@ def schema_problems(path: str) -> list[Problem]:
 
 
 @functools.cache
-def _validator() -> Any:
-    schema = json.loads(schema_path().read_text())
+def _validator(name: str) -> Any:
+    schema = json.loads(schema_path(name).read_text())
     return jsonschema.validators.validator_for(schema)(schema)
 
 

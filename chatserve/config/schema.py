@@ -15,13 +15,15 @@ from chatserve.ui.texts import english
 
 SCHEMA_ROOT = "https://chatserve.dev/schemas"
 SCHEMA_NAME = "chatserve.schema.json"
+TESTS_SCHEMA_NAME = "chatserve-tests.schema.json"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def schema_url(release: str = __version__) -> str:
+def schema_url(release: str = __version__, name: str = SCHEMA_NAME) -> str:
     """Where the schema of a release's configs is published: one URL per minor release
     (`.../schemas/0.1/chatserve.schema.json`): a patch release never changes the schema."""
     major, minor = release.split(".")[:2]
-    return f"{SCHEMA_ROOT}/{major}.{minor}/{SCHEMA_NAME}"
+    return f"{SCHEMA_ROOT}/{major}.{minor}/{name}"
 
 
 _AS_TEXT = {
@@ -44,8 +46,39 @@ def json_schema() -> dict[str, Any]:
     _someone_signs_in(schema)
     _page_texts(schema)
     _interpolated(schema)
-    draft = "https://json-schema.org/draft/2020-12/schema"
-    return {"$schema": draft, "$id": schema_url(), **schema}
+    return {"$schema": DRAFT, "$id": schema_url(), **schema}
+
+
+def tests_schema() -> dict[str, Any]:
+    """The JSON Schema of a tests file (the one `tests:` names): a list of cases, defined as
+    in the config's schema."""
+    defs = json_schema()["$defs"]
+    used: dict[str, Any] = {}
+    todo = ["Case"]
+    while todo:
+        name = todo.pop()
+        if name not in used:
+            used[name] = defs[name]
+            todo += [ref.rsplit("/", 1)[1] for ref in _refs(defs[name])]
+    return {
+        "$schema": DRAFT,
+        "$id": schema_url(name=TESTS_SCHEMA_NAME),
+        "title": "chatserve tests",
+        "description": "The cases `chatserve test` runs, in the file a config's `tests:` names.",
+        "type": "array",
+        "items": {"$ref": "#/$defs/Case"},
+        "$defs": dict(sorted(used.items())),
+    }
+
+
+def _refs(node: Any) -> list[str]:
+    """Every `$ref` in a part of a schema."""
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["$ref"]] if "$ref" in node else []
+    return own + [ref for value in node.values() for ref in _refs(value)]
 
 
 def _shortcuts(schema: dict[str, Any]) -> None:
@@ -121,16 +154,20 @@ def _subclasses(model: type[Settings]) -> list[type[Settings]]:
     return [sub for child in model.__subclasses__() for sub in (child, *_subclasses(child))]
 
 
-def schema_text() -> str:
-    """The schema exactly as committed in `schemas/chatserve.schema.json`."""
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+def schema_text(*, tests: bool = False) -> str:
+    """The schema exactly as committed in `schemas/chatserve.schema.json` (`tests`: the tests
+    file's, `schemas/chatserve-tests.schema.json`)."""
+    schema = tests_schema() if tests else json_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def markdown_reference() -> str:
-    """The README's YAML reference: one table row per key, from the schema's descriptions."""
+def markdown_reference(model: str | None = None) -> str:
+    """The README's YAML reference: one table row per key, from the schema's descriptions
+    (`model`: the keys of that definition only, such as a test case's)."""
     schema = json_schema()
+    root = schema if model is None else schema["$defs"][model]
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
-    rows += _rows(schema, schema["$defs"], "")
+    rows += _rows(root, schema["$defs"], "")
     return "\n".join(rows) + "\n"
 
 

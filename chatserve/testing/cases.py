@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from chatserve.config.loader import load_cases
 from chatserve.config.models import Config
 from chatserve.config.source import Key, Source
 from chatserve.errors import ConfigError, Problem
+
+_TESTS_FILE = re.compile(r"\.tests\.ya?ml$")
 
 _REPLY_ONLY = ("files", "thought", "error", "max_seconds", "outputs")
 """Expectations of a whole turn, which mean nothing for an additional output's value."""
@@ -72,6 +75,12 @@ def collect(bot: Bot) -> list[TestCase]:
     if gather.problems:
         raise ConfigError(sorted(gather.problems, key=lambda p: (p.file, p.line, p.column)))
     return cases
+
+
+def is_tests_file(path: str) -> bool:
+    """Whether a file is a tests file by its name (`*.tests.yaml`): a list of cases, run with
+    the config that names it."""
+    return _TESTS_FILE.search(path) is not None
 
 
 def written_cases(config: Config) -> tuple[list[Case], Source, Key]:
