@@ -29,6 +29,11 @@ BOTS = {
     "def reply(message, history):\n    return message\n",
     # Invalid, marked by its name only.
     "broken.chatserve.yaml": "title: Broken\ntitel: Oops\n",
+    # Cases in a tests file beside the config: one passes, one fails.
+    "tested/bot.yaml": "fn: bot.py:reply\ntests: bot.tests.yaml\n",
+    "tested/bot.py": "def reply(message, history):\n    return message.upper()\n",
+    "tested/bot.tests.yaml": "- name: shouts\n  turns:\n    - user: hi\n      expect: {equals: HI}\n"
+    "- name: whispers\n  turns:\n    - user: HI\n      expect: {equals: hi}\n",
     # Not configs: must never be checked.
     ".github/workflows/ci.yml": "name: ci\non: [push]\njobs: {}\n",
 }
@@ -56,7 +61,8 @@ def commit_all(repo: Path) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> dict[str, str]:
-    """`pre-commit run --all-files` with both hooks: each hook's output by hook id, and "all"."""
+    """`pre-commit run --all-files` with the three hooks: each hook's output by hook id, and
+    "all"."""
     tmp = tmp_path_factory.mktemp("pre-commit")
     # The hook repository: this work tree's shipped files, committed (pre-commit clones a rev).
     hooks = tmp / "chatserve"
@@ -77,7 +83,11 @@ def run(tmp_path_factory) -> dict[str, str]:
             {
                 "repo": str(hooks),
                 "rev": rev,
-                "hooks": [{"id": "chatserve-validate"}, {"id": "chatserve-validate-import"}],
+                "hooks": [
+                    {"id": "chatserve-validate"},
+                    {"id": "chatserve-validate-import"},
+                    {"id": "chatserve-test"},
+                ],
             }
         ]
     }
@@ -109,7 +119,7 @@ def test_the_hook_checks_configs_without_importing_their_chat_function(run) -> N
     assert "broken.chatserve.yaml:2:1: titel: unknown key 'titel'; did you mean 'title'?" in out
     assert "numpy_not_installed_anywhere" not in out
     assert "valid/bot.yaml" not in out
-    assert "2 problem(s) in 1 of 2 file(s)" in out  # valid/bot.yaml and broken.chatserve.yaml
+    assert "2 problem(s) in 1 of" in out  # pre-commit may split the files among runs
 
 
 def test_the_hooks_never_check_other_yaml(run) -> None:
@@ -121,7 +131,15 @@ def test_the_import_hook_imports_fn_in_the_developers_environment(run) -> None:
     out = run["chatserve-validate-import"]
     [line] = [line for line in out.splitlines() if line.startswith("valid/bot.yaml:")]
     assert "numpy_not_installed_anywhere" in line
-    assert "in 2 of 2 file(s)" in out
+    assert "broken.chatserve.yaml:1:1: fn: missing required key" in out
+
+
+def test_the_test_hook_runs_the_cases_of_the_configs_with_cases(run) -> None:
+    out = run["chatserve-test"]
+    assert "PASS  tested/bot.yaml  shouts" in out
+    assert "FAIL  tested/bot.yaml  whispers" in out
+    assert "tested/bot.tests.yaml:8:16: expected the reply to be 'hi', got 'HI'" in out
+    assert "1 passed, 1 failed" in out
 
 
 def test_configs_only_checks_files_by_name_schema_comment_or_fn_key(tmp_path: Path) -> None:
@@ -144,9 +162,11 @@ def test_configs_only_checks_files_by_name_schema_comment_or_fn_key(tmp_path: Pa
     assert checked == ["named.chatserve.yml", "commented.yaml", "keyed.yaml"]
 
 
-def test_the_hooks_file_declares_both_hooks() -> None:
+def test_the_hooks_file_declares_the_three_hooks() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["chatserve-validate"]["entry"] == "chatserve validate --no-import --configs-only"
     assert hooks["chatserve-validate"]["language"] == "python"
     assert hooks["chatserve-validate-import"]["entry"] == "chatserve validate --configs-only"
     assert hooks["chatserve-validate-import"]["language"] == "system"
+    assert hooks["chatserve-test"]["entry"] == "chatserve test --configs-only"
+    assert hooks["chatserve-test"]["language"] == "system"  # it imports the bots

@@ -312,14 +312,21 @@ def test(
 
     from chatserve.cli.test import Options, run
     from chatserve.cli.validate import looks_like_config
-    from chatserve.testing.cases import is_tests_file
+    from chatserve.testing.cases import configs_naming, is_tests_file
     from chatserve.testing.report import render
     from chatserve.testing.select import BadExpression, selector
     from chatserve.testing.snapshots import SnapshotError
 
     if url is not None and len(configs) > 1:
         raise click.UsageError("--url tests one config: the bot that server serves.")
-    configs = tuple(path for path in configs if not is_tests_file(path))  # run with theirs
+    # A tests file's cases run with the config that names it.
+    configs = tuple(
+        dict.fromkeys(
+            config
+            for path in configs
+            for config in (configs_naming(path) if is_tests_file(path) else [path])
+        )
+    )
     if configs_only:
         configs = tuple(path for path in configs if looks_like_config(path))
     try:

@@ -83,6 +83,19 @@ def is_tests_file(path: str) -> bool:
     return _TESTS_FILE.search(path) is not None
 
 
+def configs_naming(tests_file: str) -> list[str]:
+    """The configs beside a tests file whose `tests:` names it (found in their text, so that
+    `chatserve test bot.tests.yaml` runs the cases of `bot.yaml`)."""
+    path = Path(tests_file)
+    named = re.compile(rf"^tests:\s*[\"']?{re.escape(path.name)}[\"']?\s*(#.*)?$", re.M)
+    return [
+        str(config)
+        for config in sorted(path.parent.glob("*.y*ml"))
+        if not is_tests_file(config.name)
+        and named.search(config.read_text(encoding="utf-8", errors="replace"))
+    ]
+
+
 def written_cases(config: Config) -> tuple[list[Case], Source, Key]:
     """The cases of `tests:` as written, the file they are in and the key of their list in it
     (a tests file is read here; raises ConfigError)."""
