@@ -62,11 +62,14 @@ def create_app(
     reload: bool = False,
     webui: WebUI | None = None,
     mcp: bool = False,
+    mcp_sessions: bool = False,
 ) -> Litestar:
     """Build the app serving `config` (a config file path, or an already loaded Bot).
 
     With `reload`, a watcher reloads the config and the chat function's code when they change.
-    With `mcp` (or the config's `mcp: true`), it serves the MCP endpoint too.
+    With `mcp` (or the config's `mcp: true`), it serves the MCP endpoint too. `mcp_sessions`
+    says the app is the one process serving the bot (as `chatserve serve` without `--workers`
+    runs it): MCP clients then get sessions, unless the config says otherwise.
     """
     ensure_output()  # whichever server runs the app, and however it set up logging
     bot = config if isinstance(config, Bot) else load(config)
@@ -91,7 +94,7 @@ def create_app(
         conversations=shared.conversations(bot.data_dir()),
         watch=observe.watch,
     )
-    endpoint = _mcp(bot, services) if mcp or bot.config.mcp else None
+    endpoint = _mcp(bot, services, mcp_sessions) if mcp or bot.config.mcp else None
     app = LoggedLitestar(
         route_handlers=[
             *PAGES,
@@ -167,12 +170,12 @@ def check_mcp(config: Config) -> None:
     require(config, [(("mcp",), "mcp")])
 
 
-def _mcp(bot: Bot, services: Services) -> MCPEndpoint:
+def _mcp(bot: Bot, services: Services, one_process: bool) -> MCPEndpoint:
     """The MCP endpoint (imported only when it is on: it needs the `mcp` extra)."""
     check_mcp(bot.config)
-    from chatserve.routes.mcp import MCPEndpoint
+    from chatserve.routes.mcp import MCPEndpoint, sessions_on
 
-    return MCPEndpoint(services)
+    return MCPEndpoint(services, sessions=sessions_on(bot.config, one_process))
 
 
 def _oidc_routes(bot: Bot) -> list[Any]:

@@ -99,7 +99,7 @@ def run(
         options["timeout_worker_healthcheck"] = 60
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
         return
-    app = lasting(create_app(bot, reload=reload, mcp=mcp))
+    app = lasting(create_app(bot, reload=reload, mcp=mcp, mcp_sessions=True))
     _Server(uvicorn.Config(app, **options), app).run()
 
 

@@ -3,10 +3,12 @@ Streamable HTTP against a real `chatserve serve`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +21,9 @@ import pytest
 from conftest import LiveServer
 from helpers import npm_installed, run_async, wait_until
 from mcp import ClientSession
+from mcp.client.session import IncomingMessage
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ToolListChangedNotification
 from pydantic import TypeAdapter
 
 from chatserve.config.inputs import AdditionalInput, InvalidInput
@@ -76,13 +80,46 @@ def bot_py() -> str:
 @asynccontextmanager
 async def connected(url: str, **headers: str) -> AsyncIterator[ClientSession]:
     """An initialized SDK client session with the server's `/mcp`."""
+    async with listening(url, [], **headers) as (session, _):
+        yield session
+
+
+@asynccontextmanager
+async def listening(
+    url: str, heard: list[IncomingMessage], **headers: str
+) -> AsyncIterator[tuple[ClientSession, Any]]:
+    """An initialized SDK client session that appends what the server sends unasked (on its
+    session's stream) to `heard`; with the `initialize` result."""
+
+    async def hear(message: IncomingMessage) -> None:
+        heard.append(message)
+
     async with (
         httpx2.AsyncClient(headers=headers) as http,
         streamable_http_client(url + "/mcp", http_client=http) as (read, write),
-        ClientSession(read, write) as session,
+        ClientSession(read, write, message_handler=hear) as session,
     ):
-        await session.initialize()
-        yield session
+        yield session, await session.initialize()
+
+
+def mcp_post(url: str, body: dict[str, Any], **headers: str) -> httpx.Response:
+    """One JSON-RPC message POSTed to `/mcp` as a Streamable HTTP client sends it."""
+    accept = {"Accept": "application/json, text/event-stream"}
+    return httpx.post(url + "/mcp", json=body, headers=accept | headers)
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "curl", "version": "1"},
+    },
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
 
 
 def test_lists_the_bot_as_a_tool_with_its_inputs(
@@ -194,19 +231,8 @@ def test_server_auth_bearer_tokens(
 ) -> None:
     config = TELL + f"server:\n  auth:\n    tokens:\n      - {{name: agent, token: {TOKEN}}}\n"
     server = live_server(write_config(config))
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "curl", "version": "1"},
-        },
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        refused = httpx.post(server.url + "/mcp", json=initialize, headers=accept | headers)
+        refused = mcp_post(server.url, INITIALIZE, **headers)
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"] == 'Bearer realm="chatserve"'
 
@@ -251,7 +277,7 @@ def test_dns_rebinding_and_cross_site_requests_are_refused(
     """A page on another site, or reached through a name rebound to loopback, cannot call the
     tool of a server on the user's machine."""
     server = live_server(write_config(TELL))
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    body = INITIALIZE
     accept = {"Accept": "application/json, text/event-stream"}
     rebound = httpx.post(server.url + "/mcp", json=body, headers=accept | {"Host": "evil.test"})
     assert rebound.status_code == 400
@@ -272,7 +298,7 @@ def test_dns_rebinding_and_cross_site_requests_are_refused(
 def test_the_tool_list_follows_a_reload(
     write_config: Callable[..., Path], live_server: Callable[..., LiveServer]
 ) -> None:
-    """Stateless: no session to notify, so a client's next `tools/list` shows the new tool."""
+    """A client that listens for no notification sees the new tool at its next `tools/list`."""
     path = write_config(TELL)
     server = live_server(path)
 
@@ -283,6 +309,149 @@ def test_the_tool_list_follows_a_reload(
     assert run_async(names) == ["tone-teller"]
     path.write_text(TELL.replace("Tone Teller", "Mood Teller"))
     assert wait_until(lambda: run_async(names) == ["mood-teller"], timeout=10)
+
+
+def test_a_session_hears_when_a_reload_changes_the_tool(
+    write_config: Callable[..., Path], live_server: Callable[..., LiveServer]
+) -> None:
+    """One process: a session, `listChanged`, and `notifications/tools/list_changed` after each
+    reload that changes the tool (a title, an input), none after one that does not (`css`)."""
+    path = write_config(TELL)
+    server = live_server(path)
+    heard: list[IncomingMessage] = []
+
+    async def told(count: int) -> bool:
+        for _ in range(250):  # 5 s
+            if len(heard) >= count:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def reloaded(revision: int) -> None:
+        for _ in range(500):
+            if f"(revision {revision})" in server.output():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no revision {revision}:\n{server.output()}")
+
+    async def session() -> list[list[str]]:
+        listed = []
+        async with listening(server.url, heard) as (client, initialized):
+            assert initialized.capabilities.tools.list_changed is True
+            listed.append([tool.name for tool in (await client.list_tools()).tools])
+            await asyncio.sleep(1)  # the client opens its session's stream after `initialize`
+
+            path.write_text(TELL.replace("Tone Teller", "Mood Teller"))
+            assert await told(1), server.output()
+            listed.append([tool.name for tool in (await client.list_tools()).tools])
+
+            path.write_text(TELL.replace("Tone Teller", "Mood Teller") + "css: 'h1 {color: red}'\n")
+            await reloaded(3)
+            await asyncio.sleep(1)
+            assert len(heard) == 1
+
+            changed = TELL.replace("Tone Teller", "Mood Teller").replace("maximum: 3", "maximum: 5")
+            path.write_text(changed)
+            assert await told(2), server.output()
+            [tool] = (await client.list_tools()).tools
+            listed.append([tool.name, tool.input_schema["properties"]["times"]["maximum"]])
+        return listed
+
+    assert run_async(session) == [["tone-teller"], ["mood-teller"], ["mood-teller", 5]]
+    assert all(isinstance(message, ToolListChangedNotification) for message in heard), heard
+
+
+def test_a_session_id_works_for_its_owner_only(
+    write_config: Callable[..., Path], live_server: Callable[..., LiveServer]
+) -> None:
+    """With `server.auth`, another user's session id (or a forged one) is as unknown: 404."""
+    tokens = f"[{{name: agent, token: {TOKEN}}}, {{name: other, token: other-{TOKEN}}}]"
+    server = live_server(write_config(TELL + f"server:\n  auth:\n    tokens: {tokens}\n"))
+    agent = {"Authorization": f"Bearer {TOKEN}"}
+    other = {"Authorization": f"Bearer other-{TOKEN}"}
+    opened = mcp_post(server.url, INITIALIZE, **agent)
+    assert opened.status_code == 200
+    session_id = opened.headers["mcp-session-id"]
+    own = {"Mcp-Session-Id": session_id, "Mcp-Protocol-Version": "2025-06-18"}
+    assert mcp_post(server.url, INITIALIZED, **agent, **own).status_code == 202
+
+    assert mcp_post(server.url, LIST, **other, **own).status_code == 404
+    accept = {"Accept": "text/event-stream"}
+    stream = httpx.get(server.url + "/mcp", headers=accept | other | own)
+    assert stream.status_code == 404
+    deleted = httpx.delete(server.url + "/mcp", headers=other | own)
+    assert deleted.status_code == 404
+    sdk_id, _, mac = session_id.rpartition(".")
+    for forged in (sdk_id, f"{sdk_id}.{'0' * len(mac)}", f"{sdk_id}.{mac}x"):
+        headers = own | {"Mcp-Session-Id": forged}
+        assert mcp_post(server.url, LIST, **agent, **headers).status_code == 404
+
+    listed = mcp_post(server.url, LIST, **agent, **own)
+    assert listed.status_code == 200
+    assert '"name":"tone-teller"' in listed.text
+    assert httpx.delete(server.url + "/mcp", headers=agent | own).status_code == 200
+    assert mcp_post(server.url, LIST, **agent, **own).status_code == 404  # ended
+
+
+def test_a_server_with_an_open_session_stops_at_once(
+    write_config: Callable[..., Path], live_server: Callable[..., LiveServer]
+) -> None:
+    """The session's stream (its GET) ends when the server is told to stop: it does not hold
+    the shutdown for `server.shutdown_grace`."""
+    server = live_server(write_config(TELL))
+    opened = mcp_post(server.url, INITIALIZE)
+    own = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+    assert mcp_post(server.url, INITIALIZED, **own).status_code == 202
+    headers = {"Accept": "text/event-stream"} | own
+    with httpx.stream("GET", server.url + "/mcp", headers=headers, timeout=60) as stream:
+        assert stream.status_code == 200
+        started = time.monotonic()
+        server.process.terminate()
+        server.process.wait(timeout=10)
+        for _ in stream.iter_bytes():
+            pass  # the stream ends, rather than breaking off
+    assert time.monotonic() - started < 5, server.output()
+    assert "Application shutdown complete." in server.output()
+
+
+@pytest.mark.parametrize(
+    ("config", "args"),
+    [(TELL, ["--workers", "2"]), (TELL.replace("mcp: true", "mcp: {sessions: false}"), [])],
+)
+def test_workers_or_sessions_false_keep_it_stateless(
+    write_config: Callable[..., Path],
+    live_server: Callable[..., LiveServer],
+    config: str,
+    args: list[str],
+) -> None:
+    server = live_server(write_config(config), *args)
+    opened = mcp_post(server.url, INITIALIZE)
+    assert opened.status_code == 200
+    assert "mcp-session-id" not in opened.headers
+    assert '"listChanged":false' in opened.text or '"listChanged"' not in opened.text
+    assert '"name":"tone-teller"' in mcp_post(server.url, LIST).text
+
+
+@pytest.mark.parametrize(
+    ("config", "one_process", "sessions"),
+    [
+        ("mcp: true\n", True, True),
+        ("mcp: {}\n", True, True),
+        ("mcp: true\n", False, False),
+        ("mcp: {sessions: false}\n", True, False),
+        ("mcp: true\nserver: {storage: 's3://bucket/bot'}\n", True, False),
+        ("mcp: true\nserver: {database: 'postgresql://db.example/bot'}\n", True, False),
+    ],
+)
+def test_who_gets_sessions(
+    write_config: Callable[..., Path], config: str, one_process: bool, sessions: bool
+) -> None:
+    """Sessions live in one process: not with `--workers`, nor with a store replicas share."""
+    from chatserve.bot.load import load
+    from chatserve.routes.mcp import sessions_on
+
+    bot = load(write_config("fn: bot.py:grow\n" + config))
+    assert sessions_on(bot.config, one_process) is sessions
 
 
 def test_without_the_extra_the_config_is_refused_at_its_key(

@@ -55,6 +55,17 @@ class LatexDelimiter(ConfigModel):
     """`true` typesets the math as a block of its own, `false` inline."""
 
 
+class MCPConfig(ConfigModel):
+    """The MCP endpoint, turned on with settings (`mcp: true` takes the defaults)."""
+
+    sessions: bool = True
+    """Give each client a session (`Mcp-Session-Id`) on which it hears that the tool changed
+    after a reload. Sessions live in one process, so only a server running as one process
+    (`chatserve serve` without `--workers`, no `server.database` or `server.storage`) has them;
+    `false` keeps it stateless too, as replicas behind a load balancer without a shared store
+    need."""
+
+
 class ChatbotConfig(ConfigModel):
     """Settings of the message list (Gradio's `gr.Chatbot`)."""
 
@@ -350,10 +361,10 @@ class Config(ConfigModel):
     Python (`httpx`) and `openai` snippets for this bot, its additional inputs filled in from
     their defaults. `false` hides it (the API still answers); `api_name: false` hides it too."""
 
-    mcp: bool = False
+    mcp: bool | MCPConfig = False
     """Serve the bot as a tool of a Model Context Protocol server at `/mcp` (Streamable HTTP;
-    needs `pip install 'chatserve[mcp]'`). `chatserve serve --mcp` turns it on too. Read at
-    start-up: a change needs a restart."""
+    needs `pip install 'chatserve[mcp]'`). `chatserve serve --mcp` turns it on too; a mapping
+    turns it on with settings. Read at start-up: a change needs a restart."""
 
     analytics_enabled: bool = False
     """Accepted for Gradio compatibility; chatserve never sends telemetry."""

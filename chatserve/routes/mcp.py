@@ -8,26 +8,35 @@ checks, refused with the same words. The reply comes back as text, its files as 
 `/api/files/{id}`; a caller that asks for progress is notified each time the reply grows. A
 failed turn is a tool error (`isError`), never a protocol error.
 
-The endpoint is stateless: each request stands alone, so replicas need no sticky sessions.
 The tool is read from the bot served at each request, so after a reload a client's next
-`tools/list` shows the new one (there is no session to send `list_changed` on).
+`tools/list` shows the new one. A server running as one process (see `sessions_on`) gives each
+client a session (`Mcp-Session-Id`), says `listChanged` and, when a reload changes the tool,
+sends `notifications/tools/list_changed` on each session's stream. A session id works for the
+client it was made for only: it carries a MAC of its owner (`owner_of`). Elsewhere (`--workers`,
+replicas) the endpoint is stateless: each request stands alone, so any process may answer it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from litestar import Litestar, Request, asgi
 from litestar.exceptions import HTTPException
 from litestar.handlers import ASGIRouteHandler
+from litestar.types import Message as ASGIMessage
 from litestar.types import Receive, Scope, Send
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.session import ServerSession
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
@@ -36,6 +45,7 @@ from mcp_types import (
     CallToolResult,
     ContentBlock,
     ListToolsResult,
+    NotificationParams,
     ResourceLink,
     TextContent,
     Tool,
@@ -45,6 +55,7 @@ from chatserve import __version__
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
 from chatserve.bot.replies import Message
+from chatserve.config.models import Config, MCPConfig
 from chatserve.http.wire import MAX_BODY_BYTES, check_limits
 from chatserve.routes.files import inline_files
 from chatserve.security.auth import authenticate
@@ -62,10 +73,24 @@ PROGRESS_INTERVAL = 0.25
 are never sent)."""
 
 
+IDLE_SESSION = 30 * 60
+"""Seconds a session may go without a request in flight (an open stream is one) before it
+ends; its client's next request gets 404 and it starts a new one."""
+
+
+def sessions_on(config: Config, one_process: bool) -> bool:
+    """Whether clients get sessions: a session lives in the process that made it, so only when
+    this app is the one process serving the bot, shares no store with replicas (a load balancer
+    may send a session's requests to another) and the config does not say `sessions: false`."""
+    server, settings = config.server, config.mcp
+    said_no = isinstance(settings, MCPConfig) and not settings.sessions
+    return one_process and not said_no and server.database is None and server.storage is None
+
+
 class MCPEndpoint:
     """The MCP server of one app: its route, and the lifespan its requests' tasks run in."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, sessions: bool) -> None:
         self.services = services
         # Its info lines (one "Terminating session: None" per stateless request) repeat the
         # access log.
@@ -73,19 +98,40 @@ class MCPEndpoint:
         server = Server(
             "chatserve", version=__version__, on_list_tools=self._list, on_call_tool=self._call
         )
+        self.keys = SessionKeys() if sessions else None
+        self._following: set[str] = set()
+        """The sessions whose `_follow` runs."""
+        if sessions:
+            # `initialize` says the tool list may change; clients then listen for it.
+            server.create_initialization_options = partial(  # type: ignore[method-assign]
+                server.create_initialization_options, NotificationOptions(tools_changed=True)
+            )
+            server.add_notification_handler(
+                "notifications/initialized", NotificationParams, self._follow
+            )
         self.manager = StreamableHTTPSessionManager(
-            server, stateless=True, max_request_body_size=MAX_BODY_BYTES
+            server,
+            stateless=not sessions,
+            max_request_body_size=MAX_BODY_BYTES,
+            session_idle_timeout=IDLE_SESSION,
         )
 
     def route(self) -> ASGIRouteHandler:
-        manager = self.manager
+        manager, keys = self.manager, self.keys
 
         async def mcp(scope: Scope, receive: Receive, send: Send) -> None:
             # ASGI routes skip the app's `before_request`: the same checks, here. The SDK's
             # own Host and Origin checks stay off: the front door and these made them.
             request: Request[Any, Any, Any] = Request(scope, receive)
             await authenticate(request)
-            await check_request(request)
+            # A DELETE (which ends a session) has no body, and no page can send one: its CORS
+            # preflight is never granted.
+            if request.method != "DELETE":
+                await check_request(request)
+            if keys is not None:
+                owner = owner_of(request)
+                keys.verify(scope, owner)
+                send = keys.signing(send, owner)
             await manager.handle_request(scope, receive, send)
 
         # The same scope on purpose: the access log names the user `authenticate` found.
@@ -98,6 +144,26 @@ class MCPEndpoint:
 
     async def _list(self, ctx: Any, params: Any) -> ListToolsResult:
         return ListToolsResult(tools=[tool(self.services.served.bot)])
+
+    async def _follow(self, ctx: Any, params: NotificationParams) -> None:
+        """Runs from a session's `notifications/initialized` until the session ends (the SDK
+        cancels it then) or the server stops: each time a reload changes the tool (its name,
+        title, description or inputs), the client is told on the session's stream."""
+        session_id = ctx.request.headers[MCP_SESSION_ID_HEADER]  # the SDK requires one here
+        if session_id in self._following:
+            return  # said twice: one follower per session
+        self._following.add(session_id)
+        holder = self.services.holder
+        shown = tool(holder.current.bot)
+        try:
+            while not holder.closing:
+                changed = holder.changed  # before looking: a reload from now on sets it
+                if (now := tool(holder.current.bot)) != shown:
+                    shown = now
+                    await ctx.session.send_tool_list_changed()
+                await changed.wait()
+        finally:
+            self._following.discard(session_id)
 
     async def _call(self, ctx: Any, params: CallToolRequestParams) -> CallToolResult:
         bot = self.services.served.bot
@@ -219,3 +285,46 @@ def content(messages: list[Message], base_url: str) -> list[ContentBlock]:
 
 def _error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
+
+
+class SessionKeys:
+    """Session ids bound to their owner: the client gets the SDK's id with a MAC of the id and
+    the owner (`owner_of`: the user with `server.auth`), made with a key of this process (as
+    its sessions are). An id that another owner sends, or a forged one, reaches the SDK as an
+    id no session has: 404, as if there were no such session."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def _mac(self, session_id: bytes, owner: str | None) -> bytes:
+        message = session_id + b"\0" + (owner or "").encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32].encode()
+
+    def verify(self, scope: Scope, owner: str | None) -> None:
+        """Pass the request's session id on as the SDK's id when its MAC is `owner`'s, else as
+        an id no session has."""
+        header = MCP_SESSION_ID_HEADER.encode()
+        headers = []
+        for name, value in scope["headers"]:
+            if name.lower() == header:
+                session_id, _, mac = value.rpartition(b".")
+                valid = hmac.compare_digest(mac, self._mac(session_id, owner))
+                value = session_id if valid else b"-"
+            headers.append((name, value))
+        scope["headers"] = headers
+
+    def signing(self, send: Send, owner: str | None) -> Send:
+        """`send`, with the session id in the response signed for `owner`."""
+        header = MCP_SESSION_ID_HEADER.encode()
+
+        async def signed(message: ASGIMessage) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, value + b"." + self._mac(value, owner))
+                    if name.lower() == header
+                    else (name, value)
+                    for name, value in message.get("headers", [])
+                ]
+            await send(message)
+
+        return signed
