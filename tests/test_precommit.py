@@ -32,7 +32,8 @@ BOTS = {
     # Cases in a tests file beside the config: one passes, one fails.
     "tested/bot.yaml": "fn: bot.py:reply\ntests: bot.tests.yaml\n",
     "tested/bot.py": "def reply(message, history):\n    return message.upper()\n",
-    "tested/bot.tests.yaml": "- name: shouts\n  turns:\n    - user: hi\n      expect: {equals: HI}\n"
+    "tested/bot.tests.yaml": "- name: shouts\n  turns:\n    - user: hi\n"
+    "      expect: {equals: HI}\n"
     "- name: whispers\n  turns:\n    - user: HI\n      expect: {equals: hi}\n",
     # Not configs: must never be checked.
     ".github/workflows/ci.yml": "name: ci\non: [push]\njobs: {}\n",
