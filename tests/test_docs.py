@@ -36,15 +36,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert second in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def test_yaml_reference_matches_the_schema() -> None:
-    start, end = "<!-- reference:start -->\n", "<!-- reference:end -->"
+@pytest.mark.parametrize(("marker", "model"), [("reference", None), ("tests-reference", "Case")])
+def test_yaml_references_match_the_schema(marker: str, model: str | None) -> None:
+    start, end = f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->"
     text = README.read_text()
     current = text[text.index(start) + len(start) : text.index(end)]
-    expected = markdown_reference()
+    expected = markdown_reference(model)
     if current != expected and os.environ.get("CHATSERVE_UPDATE_DOCS"):
         README.write_text(text.replace(start + current + end, start + expected + end))
         return
-    assert current == expected, "README's YAML reference is stale: CHATSERVE_UPDATE_DOCS=1 pytest"
+    assert current == expected, f"README's {marker} is stale: CHATSERVE_UPDATE_DOCS=1 pytest"
 
 
 def test_validate_example_output_is_real(tmp_path: Path, monkeypatch) -> None:
@@ -68,6 +69,22 @@ def test_validate_example_output_is_real(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, command.split()[1:])
     assert result.output == output
+
+
+def test_the_testing_example_and_its_output_are_real(tmp_path: Path, monkeypatch) -> None:
+    text = README.read_text()
+    section = text[text.index("## Testing bots") : text.index("## YAML reference")]
+    python = re.search(r"```python\n# bot.py\n(.*?)```", section, re.S)
+    config = re.search(r"```yaml\n(fn: .*?)```", section, re.S)
+    shown = re.search(r"```text\n\$ (chatserve test .*?)\n(.*?)```", section, re.S)
+    assert python and config and shown
+    (tmp_path / "bot.py").write_text(python.group(1))
+    (tmp_path / "bot.yaml").write_text(config.group(1))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, shown.group(1).split()[1:])
+    assert result.exit_code == 1
+    seconds = re.compile(r"\d+\.\d\d s")
+    assert seconds.sub("0.00 s", result.output) == seconds.sub("0.00 s", shown.group(2))
 
 
 def test_configs_named_in_the_readme_exist() -> None:
@@ -97,16 +114,28 @@ def test_the_deploying_examples_are_the_files_in_deploy(language: str, name: str
     assert block == (ROOT / "deploy" / name).read_text()
 
 
-def test_ci_snippets_are_valid_yaml_and_call_validate() -> None:
+def test_ci_snippets_are_valid_yaml_and_name_real_hooks_and_reports() -> None:
     import yaml
 
     blocks = re.findall(r"```yaml\n(# \.[^\n]+\n.*?)```", README.read_text(), flags=re.S)
-    workflow, pre_commit = (yaml.safe_load(block) for block in blocks)
-    steps = workflow["jobs"]["validate"]["steps"]
-    assert steps[-1]["run"].startswith("chatserve validate --format github")
-    [hook] = pre_commit["repos"][0]["hooks"]
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] in {h["id"] for h in hooks}
+    snippets = [yaml.safe_load(block) for block in blocks]
+    workflows = [s for s in snippets if "jobs" in s]
+    pre_commits = [s for s in snippets if "repos" in s]
+    assert len(workflows) == 2 and len(pre_commits) == 2
+    validate = workflows[0]["jobs"]["validate"]["steps"]
+    test = workflows[1]["jobs"]["test"]["steps"]
+    assert validate[-1]["run"].startswith("chatserve validate --format github")
+    runs = [step.get("run", "") for step in test]
+    assert any(run.startswith("chatserve validate --format github") for run in runs)
+    [tested] = [run for run in runs if run.startswith("chatserve test")]
+    report = re.search(r"--junit-xml (\S+)", tested)
+    assert report and "--format github" in tested
+    uploads = [step for step in test if step.get("uses", "").startswith("actions/upload-artifact")]
+    assert uploads[0]["with"]["path"] == report.group(1)
+    assert uploads[0]["if"] == "always()"  # the report of a failed run is the one wanted
+    shipped = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    for config in pre_commits:
+        assert {hook["id"] for hook in config["repos"][0]["hooks"]} <= shipped
 
 
 def test_every_command_and_route_is_documented(client) -> None:

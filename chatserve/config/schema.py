@@ -217,7 +217,13 @@ def _type(prop: dict[str, Any]) -> str:
         return "`${VAR}`"
     if "anyOf" in prop:
         return " \\| ".join(_type(p) for p in prop["anyOf"])
-    names = {"string": "string", "integer": "integer", "boolean": "bool", "null": "null"}
+    names = {
+        "string": "string",
+        "integer": "integer",
+        "boolean": "bool",
+        "null": "null",
+        "object": "mapping",
+    }
     if prop.get("type") == "array":
         return f"list of {_type(prop['items'])}"
     return names.get(prop.get("type", ""), str(prop.get("type", "any")))

@@ -106,13 +106,15 @@ def text(report: Report, *, color: bool = False) -> str:
             for miss, message in _misses(result):
                 console.print(f"      {escape(where(result, miss))}: {escape(message)}")
     if report.results:
+        console.print()
         console.print(_table(report))
+        console.print()
     console.print(report.summary_line())
-    return out.getvalue()
+    return "".join(f"{line.rstrip()}\n" for line in out.getvalue().splitlines())
 
 
 def _table(report: Report) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in ("config", "cases", "passed", "failed", "flaky", "time"):
         table.add_column(column, justify="left" if column == "config" else "right")
     by_config: dict[str, list[Result]] = {}
