@@ -239,7 +239,52 @@ SERVER = mapping(
     unknown="prot",
 )
 
+EXPECT = mapping(
+    {
+        "contains": good(st.sampled_from(["a", ["a", "b"], None])) | bad(3, [3]),
+        "not_contains": good(st.sampled_from(["a", []])) | bad(True),
+        "matches": good(st.sampled_from(["^a", "(?i)b"])) | bad(3, ["a"]),
+        "equals": good(st.text(max_size=5)) | bad(1, ["a"]),
+        "json_schema": good(st.just({"type": "object"})) | bad("object", [1]),
+        "files": good(st.sampled_from([0, 2, {"count": 1, "type": "image"}]))
+        | bad(-1, "two", {"count": -1}, {"kind": "image"}),
+        "thought": good(st.sampled_from([True, "Planning"])) | bad(1),
+        "error": good(st.sampled_from([True, False, "oops"])) | bad(2),
+        "max_seconds": good(st.sampled_from([0.5, 3])) | bad(0, -1, "3"),
+        "any_of": good(st.just(["Yes", {"contains": "No"}])) | bad([], "Yes", [3]),
+        "outputs": good(st.just({"Panel": {"equals": "x"}})) | bad(["Panel"], {"Panel": 1}),
+    },
+    unknown="contain",
+)
+
+TURN = mapping(
+    {
+        "user": good(st.sampled_from(["hi", {"text": "hi"}, {"files": []}])) | bad(3, None),
+        "expect": EXPECT | good(st.none()),
+    },
+    unknown="users",
+).map(lambda case: (case[0], case[1] and "user" in case[0]))
+
+TEST_CASE = mapping(
+    {
+        "name": good(st.sampled_from(["greets", "a b"])) | bad("", 3),
+        "turns": st.lists(TURN, min_size=1, max_size=2).map(
+            lambda turns: ([t for t, _ in turns], all(ok for _, ok in turns))
+        )
+        | bad([], "hi"),
+        "inputs": good(st.sampled_from([{}, {"Tone": "loud"}])) | bad(["loud"]),
+        "repeat": ints(1, 1000),
+        "pass_rate": good(st.sampled_from([0.5, 1])) | bad(0, 1.5, "most"),
+        "snapshot": flags(),
+    },
+    unknown="turn",
+).map(lambda case: (case[0], case[1] and {"name", "turns"} <= case[0].keys()))
+
 TOP = {
+    "tests": st.lists(TEST_CASE, max_size=2).map(
+        lambda cases: ([c for c, _ in cases], all(ok for _, ok in cases))
+    )
+    | bad(3, {"name": "a"}),
     "title": good(st.none() | st.text(max_size=12)) | bad(3, ["a"]),
     "multimodal": flags(),
     "autofocus": flags(),
@@ -297,6 +342,10 @@ def test_generated_configs_get_one_verdict(case: Case, folder: Path) -> None:
         "additional_inputs: [{type: slider, minimum: 5, maximum: 1}]",
         "additional_inputs: [{type: radio, choices: [a], value: b}]",
         "textbox: {lines: 3.0}",  # JSON has one kind of number; YAML's 3.0 is not an integer
+        # A test's regular expression and JSON Schema must compile; its file must be there.
+        "tests: [{name: a, turns: [{user: hi, expect: {matches: '('}}]}]",
+        "tests: [{name: a, turns: [{user: hi, expect: {json_schema: {type: 5}}}]}]",
+        "tests: missing.tests.yaml",
         # What a URL, a domain or an address must look like.
         "server: {auth: {oidc: {issuer: 'http://id.example.com', client_id: c, "
         "allowed_domains: [a.com]}}}",
