@@ -320,6 +320,10 @@ def test(
     if url is not None and len(configs) > 1:
         raise click.UsageError("--url tests one config: the bot that server serves.")
     # A tests file's cases run with the config that names it.
+    for path in configs:
+        if is_tests_file(path) and not configs_naming(path):
+            name = os.path.basename(path)
+            click.echo(f"note: no config beside {path} names it (tests: {name})", err=True)
     configs = tuple(
         dict.fromkeys(
             config
@@ -347,7 +351,12 @@ def test(
         click.echo(f"updated {path}", err=True)
     code = 0 if report.passed else 1
     if not report.results and not report.problems and not configs_only:
-        click.echo("no cases to run: add tests: to a config, or expect: to an example", err=True)
+        hint = (
+            f"none matches -k {keyword!r}"
+            if keyword
+            else "add tests: to a config, or expect: to an example"
+        )
+        click.echo(f"no cases to run: {hint}", err=True)
         code = 5
     sys.stdout.flush()
     if outcome.stuck:  # a chat function still running in a thread: do not wait for it

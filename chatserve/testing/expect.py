@@ -20,6 +20,8 @@ QUOTED = 120
 
 _FENCED = re.compile(r"^\s*```[\w-]*\n(.*?)\n```\s*$", re.S)
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 @dataclass
 class Outcome:
@@ -31,7 +33,8 @@ class Outcome:
     error: str | None = None
     """A `chatserve.Error`'s message, or why the turn was refused."""
     crash: str | None = None
-    """An exception the chat function raised that is not a `chatserve.Error`."""
+    """Why the turn broke other than with a `chatserve.Error`, said in full: an exception the
+    chat function raised, or (against a server) why no reply came."""
     seconds: float = 0.0
     timed_out: bool = False
 
@@ -64,19 +67,20 @@ Found = tuple[Key, str]
 def misses(expect: Expect | None, outcome: Outcome, outputs: list[str]) -> list[Found]:
     """What of `expect` the outcome does not hold; `outputs` names the additional outputs in
     order (for `expect.outputs`). Nothing expected: only that the turn not fail."""
-    if outcome.timed_out:
-        return [((), f"no reply within {outcome.seconds:g} s (the turn was stopped)")]
+    if outcome.timed_out:  # at `max_seconds` when the turn has one (else it was `--timeout`)
+        budget = () if expect is None or expect.max_seconds is None else ("max_seconds",)
+        return [(budget, f"no reply within {outcome.seconds:g} s (the turn was stopped)")]
     if outcome.crash is not None:
-        return [((), f"the chat function raised {outcome.crash}")]
+        return [((), plain(outcome.crash))]
     error = None if expect is None else expect.error
     if outcome.error is not None:
         if error is None or error is False:
-            return [((), f"the turn failed: {outcome.error}")]
+            return [((), f"the turn failed: {plain(outcome.error)}")]
         if isinstance(error, str) and error not in outcome.error:
             wanted = f"expected an error with {_short(error)}, got {_quote(outcome.error)}"
             return [(("error",), wanted)]
         return []
-    if error:
+    if error is not None and error is not False:  # `error: ""`: any error
         return [(("error",), f"expected an error, got the reply {_quote(outcome.text)}")]
     if expect is None:
         return []
@@ -91,12 +95,10 @@ def misses(expect: Expect | None, outcome: Outcome, outputs: list[str]) -> list[
         value = outcome.outputs[index] if index < len(outcome.outputs) else None
         found += [
             (("outputs", label, *key), message)
-            for key, message in _text(wanted, value, f"output {label!r}")
+            for key, message in _value(wanted, value, f"output {label!r}")
         ]
     if expect.any_of and not any(_holds(a, outcome, outputs) for a in expect.any_of):
-        shown = ", ".join(_short(a if isinstance(a, str) else _summary(a)) for a in expect.any_of)
-        none = f"the reply {_quote(outcome.text)} is none of the answers allowed: {shown}"
-        found.append((("any_of",), none))
+        found.append((("any_of",), _none_of(expect.any_of, outcome.text, "the reply")))
     return found
 
 
@@ -106,10 +108,31 @@ def _holds(alternative: str | Expect, outcome: Outcome, outputs: list[str]) -> b
     return not misses(alternative, outcome, outputs)
 
 
+def _value(expect: Expect, value: Any, what: str) -> Iterator[Found]:
+    """The checks of an additional output's value: those of a text, and `any_of` of them."""
+    yield from _text(expect, value, what)
+    text = _as_text(value)
+    if expect.any_of and not any(
+        text.strip() == a.strip() if isinstance(a, str) else not any(_value(a, value, what))
+        for a in expect.any_of
+    ):
+        yield ("any_of",), _none_of(expect.any_of, text, what)
+
+
+def _none_of(any_of: list[str | Expect], text: str, what: str) -> str:
+    shown = ", ".join(_short(a if isinstance(a, str) else _summary(a)) for a in any_of)
+    return f"{what} {_quote(text)} is none of the answers allowed: {shown}"
+
+
+def _as_text(value: Any) -> str:
+    """A value that is not text (an output's) as its JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 def _text(expect: Expect, value: Any, what: str) -> Iterator[Found]:
     """The checks of a text: `contains` … `json_schema`; a value that is not text (an output's)
     is checked as its JSON."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = _as_text(value)
     for part in _listed(expect.contains):
         if part not in text:
             yield ("contains",), f"expected {what} to contain {_short(part)}, got {_quote(text)}"
@@ -190,6 +213,12 @@ def _listed(value: str | list[str] | None) -> list[str]:
 def _summary(expect: Expect) -> str:
     given = expect.model_dump(exclude_none=True)
     return ", ".join(f"{key}: {value}" for key, value in given.items())
+
+
+def plain(text: str) -> str:
+    """A message the bot (or a server) wrote, its control characters escaped as `repr` does:
+    it is shown on a terminal, in a CI log and in XML, which must not read them."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def _short(text: str) -> str:

@@ -67,7 +67,7 @@ class LocalConversation:
         except Error as exc:
             return Outcome(error=exc.message)
         except Exception as exc:
-            return Outcome(crash=_described(exc))
+            return Outcome(crash=f"the chat function raised {_described(exc)}")
         self.history += [{"role": "user", "content": {"file": {"id": i}}} for i in ids]
         if step.text:
             self.history.append({"role": "user", "content": step.text})

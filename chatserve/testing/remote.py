@@ -51,31 +51,31 @@ class RemoteConversation:
         await self.client.aclose()
 
     async def say(self, step: Step) -> Outcome:
-        bot = self.target.bot
         try:
-            if self.inputs is None:
-                self.inputs = await self._input_refs()
-            ids = await self._upload(step.files)
+            return await self._say(step)
         except _Refused as exc:
             return Outcome(error=f"refused: {exc}")
+        except _Broken as exc:
+            return Outcome(crash=str(exc))
         except httpx.HTTPError as exc:
             return Outcome(crash=f"no answer from {self.target.url}: {exc!r}")
+
+    async def _say(self, step: Step) -> Outcome:
+        bot = self.target.bot
+        if self.inputs is None:
+            self.inputs = await self._input_refs()
+        ids = await self._upload(step.files)
         message: Any = {"text": step.text, "files": ids} if bot.config.multimodal else step.text
         body = {"message": message, "history": self.history, "inputs": self.inputs}
-        try:
-            answer = await self.client.post(bot.config.chat_path, json=body)
-        except httpx.HTTPError as exc:
-            return Outcome(crash=f"no answer from {self.target.url}: {exc!r}")
+        answer = await self.client.post(bot.config.chat_path, json=body)
         if answer.status_code == 422:
             return Outcome(error=_message(answer))
-        if answer.status_code != 200:
-            return Outcome(crash=f"HTTP {answer.status_code} from the server: {_message(answer)}")
-        data = answer.json()
+        messages, outputs = _data(answer, "messages"), _data(answer, "outputs")
         self.history += [{"role": "user", "content": {"file": {"id": i}}} for i in ids]
         if step.text:
             self.history.append({"role": "user", "content": step.text})
-        self.history += data["messages"]
-        return Outcome(data["messages"], data.get("outputs") or [])
+        self.history += messages
+        return Outcome(messages, outputs)
 
     async def _input_refs(self) -> list[Any]:
         """The inputs' values, a file input's files uploaded for it (`?input=N`)."""
@@ -96,13 +96,32 @@ class RemoteConversation:
         params = {} if input_index is None else {"input": input_index}
         files = [("files", (path.name, path.read_bytes())) for path in paths]
         answer = await self.client.post("/api/upload", params=params, files=files)
-        if answer.status_code != 200:
+        if answer.status_code in (413, 415, 422):  # the files, refused as a turn is here
             raise _Refused(f"uploading {', '.join(p.name for p in paths)}: {_message(answer)}")
-        return [file["id"] for file in answer.json()["files"]]
+        return [file["id"] for file in _data(answer, "files")]
 
 
 class _Refused(Exception):
     pass
+
+
+class _Broken(Exception):
+    pass
+
+
+def _data(answer: httpx.Response, key: str) -> list[Any]:
+    """The list at `key` of the API's JSON answer (none: empty). Raises _Broken for any other
+    answer: an error status (no token, the server broke), or not the API (a wrong `--url`)."""
+    if answer.status_code != 200:
+        raise _Broken(f"HTTP {answer.status_code} from the server: {_message(answer)}")
+    try:
+        value = answer.json().get(key) or []
+    except (ValueError, AttributeError):
+        value = None
+    if not isinstance(value, list):
+        shown = answer.text[:200]
+        raise _Broken(f"{answer.request.url} did not answer as chatserve's API: {shown!r}")
+    return value
 
 
 def _message(answer: httpx.Response) -> str:

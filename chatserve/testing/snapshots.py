@@ -88,7 +88,7 @@ def _edit(text: str, turn: MappingNode, reply: str) -> _Edit:
 
 def _insert_key(text: str, mapping: MappingNode, entry: str, *, last: bool = False) -> _Edit:
     """An entry added to a mapping: in a flow mapping inside its braces, in a block mapping on
-    a line of its own (after the last entry when that ends on its line, else before the
+    a line of its own (after the last entry's line when that entry ends on it, else before the
     first)."""
     if mapping.flow_style:
         if not mapping.value:
@@ -106,8 +106,9 @@ def _insert_key(text: str, mapping: MappingNode, entry: str, *, last: bool = Fal
         ends_on_its_line = final.style not in ("|", ">")  # a block scalar ends a line later
     else:
         ends_on_its_line = bool(final.flow_style)
-    if last and ends_on_its_line:
-        at = final.end_mark.index
+    if last and ends_on_its_line:  # after the line's comment, which stays with its entry
+        end = text.find("\n", final.end_mark.index)
+        at = len(text) if end < 0 else end
         return _Edit(at, at, f"\n{indent}{entry}")
     at = first_key.start_mark.index
     return _Edit(at, at, f"{entry}\n{indent}")
