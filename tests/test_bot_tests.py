@@ -972,6 +972,13 @@ def test_update_writes_snapshot_replies_and_leaves_the_rest(write_config) -> Non
     assert config.read_text() == UPDATED  # a second update changes nothing
 
 
+def test_update_keeps_a_files_windows_line_ends(write_config) -> None:
+    config = write_config(SNAPSHOTS)
+    config.write_bytes(SNAPSHOTS.replace("\n", "\r\n").encode())
+    run_cases(config, update=True)
+    assert config.read_bytes() == UPDATED.replace("\n", "\r\n").encode()
+
+
 def test_update_writes_into_a_tests_file_up_to_the_turn_that_missed(
     write_config, tmp_path: Path
 ) -> None:

@@ -45,7 +45,8 @@ def update(results: list[Result]) -> list[str]:
 
 def write(path: Path, replies: list[tuple[Key, str]]) -> None:
     """Set `expect.equals` of the turn at each key to its reply. Raises SnapshotError."""
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    text = raw.decode("utf-8").replace("\r\n", "\n")
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     edits = [_edit(text, _find(root, at), reply) for at, reply in replies]
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
@@ -54,7 +55,7 @@ def write(path: Path, replies: list[tuple[Key, str]]) -> None:
         yaml.safe_load(text)
     except yaml.YAMLError as exc:  # never leave a broken file behind
         raise SnapshotError(f"{path}: the snapshot would break the file ({exc})") from None
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8", newline="\r\n" if b"\r\n" in raw else "\n")
 
 
 def _find(node: Node | None, at: Key) -> MappingNode:
