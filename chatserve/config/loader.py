@@ -65,7 +65,7 @@ class _Cases(ConfigModel):
 
 def load_cases(path: Path, display_name: str) -> tuple[list[Case], Source]:
     """Read a tests file (the one `tests:` names): a list of cases, and where each came from.
-    Problems are reported at their place in it, paths as if the list were under `tests:`."""
+    Problems are reported at their place in it (`[1].turns[0].user: ...`)."""
     data, source, problems = yaml_source.read(path, display_name=display_name)
     if not isinstance(data, list):
         message = f"a tests file holds a list of cases, got {_describe(data)}"
@@ -79,7 +79,8 @@ def load_cases(path: Path, display_name: str) -> tuple[list[Case], Source]:
     try:
         cases = _Cases.model_validate({"tests": data}).tests
     except ValidationError as exc:
-        problems += _problems(exc, {"tests": data}, under)
+        found = _problems(exc, {"tests": data}, under)
+        problems += [dataclasses.replace(p, path=p.path.removeprefix("tests")) for p in found]
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line, p.column)))
     return cases, source
