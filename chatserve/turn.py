@@ -168,14 +168,19 @@ class Turn:
         """The reply each time the function produced a new one, the last one final, at most
         one every `interval` seconds (a stream's coalescing: the newest reply is taken, the
         ones in between are never converted)."""
-        async with self._running(stream=True) as run:
+        async with self.streaming() as run:
             async for value in run.updates(interval):
-                yield self._reply(value)
+                yield self.reply(value)
+
+    def streaming(self) -> AbstractAsyncContextManager[Run]:
+        """The run of a streamed turn, for a caller that converts its values itself (`reply`)
+        rather than through `updates`: one generator fewer for each value."""
+        return self._running(stream=True)
 
     async def final(self) -> Reply:
         """The final reply only (the replies before it are not converted)."""
         async with self._running(stream=False) as run:
-            return self._reply(await run.result())
+            return self.reply(await run.result())
 
     def release(self) -> None:
         """Give the slot back (safe to call again): the turn ended, or its client left before
@@ -205,7 +210,8 @@ class Turn:
                 await run.stop()
             self.release()
 
-    def _reply(self, value: Any) -> Reply:
+    def reply(self, value: Any) -> Reply:
+        """A value of the chat function as clients get it."""
         response, outputs = self.replies.split(value)
         return Reply(self.replies.messages(response), outputs)
 

@@ -9,7 +9,9 @@ import pytest
 from helpers import parse_sse, replay
 
 from chatserve.http.openapi import EVENTS
+from chatserve.http.sse import sse
 from chatserve.http.wire import ChatRequest, ChatResponse
+from chatserve.routes.chat import _first_delta
 
 
 def test_sync_function_answers_json(client) -> None:
@@ -57,6 +59,12 @@ def test_stream_sends_only_the_change(client, fn: str) -> None:
     # Yields 50 ms apart each get their own event, and each carries only the new suffix.
     assert [data for name, data in events[1:-1]] == [{"index": 0, "text": "word "}] * 4
     assert [name for name, _ in events[1:]] == ["delta"] * 4 + ["done"]
+
+
+@pytest.mark.parametrize("text", [" word", "", 'a "quote" and a \\ \n', "é \u2028 🙂 \x00"])
+def test_a_delta_is_made_as_any_event_is(text: str) -> None:
+    """The first message's delta, made without its dict, is the event `sse` makes of it."""
+    assert _first_delta(text) == sse({"index": 0, "text": text}, "delta")
 
 
 def test_a_burst_is_coalesced_and_the_slower_steps_after_it_are_not(

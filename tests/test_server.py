@@ -54,6 +54,27 @@ def test_disconnect_closes_the_generator(write_config, live_server, tmp_path: Pa
     assert httpx.get(server.url + "/healthz").status_code == 200
 
 
+def test_a_client_that_leaves_ends_its_stream_quietly(write_config, live_server, tmp_path) -> None:
+    """No error for a client gone mid-stream: its access line says 200 with the bytes it was
+    sent, and the chat function is closed."""
+    server = live_server(write_config("fn: bot.py:async_slow\n"))
+    received = b""
+    with httpx.stream(
+        "POST", server.url + "/api/chat", json={"message": "x", "stream": True}, timeout=10
+    ) as response:
+        for chunk in response.iter_bytes():
+            received += chunk
+            if b"step 2" in received:
+                break
+    wait_until((tmp_path / "closed.txt").exists)
+    wait_until(lambda: "path=/api/chat" in server.output())
+    log = server.output()
+    fields = dict(re.findall(r"(\w+)=(\S+)", log[log.index("method=POST path=/api/chat") :]))
+    assert fields["status"] == "200"
+    assert int(fields["bytes"]) >= len(received)
+    assert "Traceback" not in log and "ERROR" not in log
+
+
 def test_failing_function_leaves_the_server_serving(write_config, live_server) -> None:
     server = live_server(write_config("fn: bot.py:crash\n"))
     response = httpx.post(server.url + "/api/chat", json={"message": "x"})

@@ -17,14 +17,13 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
-from litestar.response import Stream
 
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
 from chatserve.bot.replies import Message, changes, file_refs, grown_text
 from chatserve.config.models import Config
 from chatserve.http.openapi import ChatOperation, errors
-from chatserve.http.sse import STREAM_HEADERS, sse
+from chatserve.http.sse import EventStream, sse
 from chatserve.http.wire import ChatRequest, ChatResponse, MultimodalMessage, check_limits
 from chatserve.saving import HEADER as CONVERSATION_HEADER
 from chatserve.saving import Saving, saving
@@ -136,8 +135,7 @@ async def _chat(
     except QueueFull as exc:
         raise HTTPException(status_code=503, detail=str(exc), headers=exc.headers) from None
     if data.stream:
-        events = _events(turn, keep, saved, services.chats)
-        return Stream(events, media_type="text/event-stream", headers=STREAM_HEADERS | headers)
+        return EventStream(_events(turn, keep, saved, services.chats), headers)
     response = await _answer(turn, keep, saved)
     response.headers.update(headers)
     return response
@@ -160,9 +158,7 @@ async def _cached(
     if saved is not None:
         body.update(await saved.finish(answer.messages))
     if stream:
-        return Stream(
-            _replay(answer, body), media_type="text/event-stream", headers=STREAM_HEADERS | headers
-        )
+        return EventStream(_replay(answer, body), headers)
     return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
 
 
@@ -183,8 +179,17 @@ def _changed(sent: list[Message], current: list[Message]) -> bytes:
     if len(sent) == 1 == len(current):  # a reply of one message, streaming: its text grew
         suffix = grown_text(sent[0], current[0])
         if suffix is not None:
-            return sse({"index": 0, "text": suffix}, "delta") if suffix else b""
+            return _first_delta(suffix) if suffix else b""
     return b"".join([sse(data, name) for name, data in changes(sent, current)])
+
+
+def _first_delta(text: str) -> bytes:
+    """`sse({"index": 0, "text": text}, "delta")`, with no dict to make and encode: a streamed
+    reply sends one per token."""
+    return b"".join((_FIRST_DELTA, msgspec.json.encode(text), b"}\n\n"))
+
+
+_FIRST_DELTA = b'event: delta\ndata: {"index":0,"text":'
 
 
 async def _keep_answer(
@@ -233,14 +238,16 @@ async def _events(
             try:
                 async for position in turn.positions():
                     yield sse({"position": position}, "queue")
-                async for reply in turn.updates(FLUSH_INTERVAL):
-                    chunk = _changed(sent, reply.messages)
-                    sent = reply.messages
-                    if reply.outputs is not None and reply.outputs != outputs:
-                        outputs = reply.outputs
-                        chunk += sse(outputs, "outputs")
-                    if chunk:
-                        yield chunk
+                async with turn.streaming() as run:
+                    async for value in run.updates(FLUSH_INTERVAL):
+                        reply = turn.reply(value)
+                        chunk = _changed(sent, reply.messages)
+                        sent = reply.messages
+                        if reply.outputs is not None and reply.outputs != outputs:
+                            outputs = reply.outputs
+                            chunk += sse(outputs, "outputs")
+                        if chunk:
+                            yield chunk
                 if keep is not None:
                     await keep(sent, outputs)
             except Exception as exc:

@@ -18,7 +18,7 @@ from litestar.response import Stream
 
 from chatserve.errors import Problem
 from chatserve.holder import BotHolder
-from chatserve.http.sse import STREAM_HEADERS, sse
+from chatserve.http.sse import EventStream, sse
 from chatserve.services import Services
 
 HEARTBEAT_SECONDS = 15.0
@@ -45,11 +45,7 @@ async def events(
         raise NotFoundException("Live reload is off (chatserve serve --no-reload).")
     last = _last_event_id(request.headers.get("last-event-id", ""))
     seen = last if last is not None else revision or holder.current.revision
-    return Stream(
-        _stream(holder, seen),
-        media_type="text/event-stream",
-        headers=STREAM_HEADERS,
-    )
+    return EventStream(_stream(holder, seen))
 
 
 _REVISION = re.compile(r"[0-9]{1,18}")

@@ -24,12 +24,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
-from litestar.response import Stream
 
 from chatserve.bot.load import Bot
 from chatserve.bot.queue import QueueFull
 from chatserve.http.errors import client_error
-from chatserve.http.sse import STREAM_HEADERS, sse
+from chatserve.http.sse import EventStream, sse
 from chatserve.http.wire import MAX_HISTORY_MESSAGES, MAX_JSON_DEPTH, MAX_MESSAGE_CHARS, depth
 from chatserve.routes.files import inline_files
 from chatserve.security.clients import owner_of
@@ -122,7 +121,7 @@ async def completions(
     answer = _Answer(bot, str(request.base_url).rstrip("/"))
     if data.stream:
         chunks = answer.chunks(turn, services.chats)
-        return Stream(chunks, media_type="text/event-stream", headers=STREAM_HEADERS)
+        return EventStream(chunks)
     try:
         reply = await turn.final()
     except Exception as exc:
