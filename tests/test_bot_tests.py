@@ -611,6 +611,13 @@ tests: bot.tests.yaml
             - name: too many tokens
               inputs: {tokens: 500}
               turns: [{user: hi}]
+            - name: alternatives
+              turns:
+                - user: hi
+                  expect:
+                    any_of:
+                      - outputs: {Detials: {equals: x}}
+                      - outputs: {Details: {any_of: [{thought: true}]}}
             """
         )
     )
@@ -626,6 +633,9 @@ tests: bot.tests.yaml
         f"{place(tests, 'Detail:')}: unknown output 'Detail'; the outputs are 'Details'",
         f"{place(tests, 'files: 1')}: files applies to the reply, not to an output's value",
         f"{place(tests, 'tokens:')}: value 500 is above the maximum 100",
+        f"{place(tests, 'Detials')}: unknown output 'Detials'; the outputs are 'Details'",
+        f"{place(tests, 'thought: true')}: thought applies to the reply, not to an output's "
+        "value",
     ]
     assert all(p.file == str(tests) for p in check(str(config)))
     # the run reports them too, and runs nothing of that config

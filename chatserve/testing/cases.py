@@ -210,7 +210,11 @@ class _Gatherer:
         return Step(user.text, files, turn.expect, at)
 
     def _outputs(self, expect: Expect, source: Source, at: Key) -> None:
-        """`outputs:` names outputs the config has, with expectations of a value."""
+        """`outputs:` (here and in `any_of`'s alternatives) names outputs the config has, with
+        expectations of a value."""
+        for index, alternative in enumerate(expect.any_of or ()):
+            if isinstance(alternative, Expect):
+                self._outputs(alternative, source, (*at, "any_of", index))
         known = output_labels(self.bot)
         for label, wanted in (expect.outputs or {}).items():
             where = (*at, "outputs", label)
@@ -222,10 +226,17 @@ class _Gatherer:
                 )
                 message = f"unknown output {label!r}; {hint}"
                 self.problems.append(source.problem(where, message))
-            for key in _REPLY_ONLY:
-                if getattr(wanted, key) is not None:
-                    message = f"{key} applies to the reply, not to an output's value"
-                    self.problems.append(source.problem((*where, key), message))
+            self._of_a_value(wanted, source, where)
+
+    def _of_a_value(self, wanted: Expect, source: Source, at: Key) -> None:
+        """An output's expectation (and its alternatives') has no key that only a reply has."""
+        for key in _REPLY_ONLY:
+            if getattr(wanted, key) is not None:
+                message = f"{key} applies to the reply, not to an output's value"
+                self.problems.append(source.problem((*at, key), message))
+        for index, alternative in enumerate(wanted.any_of or ()):
+            if isinstance(alternative, Expect):
+                self._of_a_value(alternative, source, (*at, "any_of", index))
 
 
 def output_labels(bot: Bot) -> list[str]:
