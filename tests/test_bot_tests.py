@@ -634,8 +634,7 @@ tests: bot.tests.yaml
         f"{place(tests, 'files: 1')}: files applies to the reply, not to an output's value",
         f"{place(tests, 'tokens:')}: value 500 is above the maximum 100",
         f"{place(tests, 'Detials')}: unknown output 'Detials'; the outputs are 'Details'",
-        f"{place(tests, 'thought: true')}: thought applies to the reply, not to an output's "
-        "value",
+        f"{place(tests, 'thought: true')}: thought applies to the reply, not to an output's value",
     ]
     assert all(p.file == str(tests) for p in check(str(config)))
     # the run reports them too, and runs nothing of that config
