@@ -21,6 +21,10 @@ from chatserve.testing.report import Report
 from chatserve.testing.run import CaseRun, Result, Target, run_all
 from chatserve.testing.select import Matcher
 
+STUCK_THREADS = 32
+"""Sync chat functions stopped at their time budget that may still run, before the next ones
+wait for a thread."""
+
 
 @dataclass(frozen=True)
 class Options:
@@ -46,7 +50,10 @@ def run(configs: list[str], options: Options, *, progress: bool = False) -> Outc
     start = time.perf_counter()
     problems: dict[str, list[Problem]] = {}
     work: list[tuple[Target, TestCase]] = []
-    executor = ThreadPoolExecutor(max(4, options.jobs), thread_name_prefix="chatserve-test")
+    # A thread per running sync function, and room for those a timeout left running (threads
+    # are made only when needed).
+    threads = options.jobs + STUCK_THREADS
+    executor = ThreadPoolExecutor(threads, thread_name_prefix="chatserve-test")
     with tempfile.TemporaryDirectory(prefix="chatserve-test-") as data:
         for number, path in enumerate(configs):
             try:
