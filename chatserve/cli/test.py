@@ -70,7 +70,7 @@ def run(configs: list[str], options: Options, *, progress: bool = False) -> Outc
             else:
                 target = LocalBot(bot, Path(data) / str(number), executor)
             work += [(target, case) for case in cases if _selected(case, options.select)]
-        with _progress(len(work) and sum(case.repeat for _, case in work), progress) as ran:
+        with _progress(sum(case.repeat for _, case in work), progress) as ran:
             results = asyncio.run(
                 run_all(
                     work,
