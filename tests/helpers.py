@@ -52,16 +52,21 @@ def replay(events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
 
 
 def run_async(make_coroutine):
-    """Run a coroutine to completion in a thread of its own.
+    """Run a coroutine to completion in a thread of its own (see `in_thread`)."""
+    return in_thread(lambda: asyncio.run(make_coroutine()))
+
+
+def in_thread(call):
+    """`call()`, in a thread of its own: its result, or what it raised.
 
     Playwright's sync API keeps an event loop running in the test thread, where `asyncio.run`
-    refuses to start another.
+    (the turn engine's, `chatserve test`'s) refuses to start another.
     """
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["value"] = asyncio.run(make_coroutine())
+            outcome["value"] = call()
         except BaseException as exc:
             outcome["error"] = exc
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from click.testing import Result as Invoked
+from helpers import in_thread
 
 from chatserve.cli import main
 from chatserve.cli.test import Options, Outcome, run
@@ -143,7 +145,12 @@ def bot_py() -> str:
 
 def run_cases(config: Path, **options) -> Outcome:
     """What `chatserve test CONFIG` runs, in this process."""
-    return run([str(config)], Options(**options))
+    return in_thread(lambda: run([str(config)], Options(**options)))
+
+
+def invoke(*args: str) -> Invoked:
+    """`chatserve ARGS` in this process (in a thread: the command runs its own event loop)."""
+    return in_thread(lambda: CliRunner().invoke(main, list(args)))
 
 
 def results(outcome: Outcome) -> dict[str, Result]:
@@ -576,7 +583,7 @@ def test_a_tests_file_beside_the_config(write_config, tmp_path: Path) -> None:
         f"{tests}:{place(tests, 'equals: nope')}"
     )
     # `chatserve test bot.tests.yaml` runs them with the config that names it
-    result = CliRunner().invoke(main, ["test", str(tests), "--format", "json"])
+    result = invoke("test", str(tests), "--format", "json")
     assert result.exit_code == 1
     assert [case["name"] for case in json.loads(result.output)["cases"]] == ["passes", "misses"]
 
@@ -702,7 +709,7 @@ def test_k_selects_cases_by_name(write_config) -> None:
 @pytest.mark.parametrize("expression", ["a and", "(a", "a b", "not", "or a", "a )"])
 def test_a_bad_k_expression_is_a_usage_error(write_config, expression: str) -> None:
     config = one_case(write_config, "hello", "contains: Bob")
-    result = CliRunner().invoke(main, ["test", str(config), "-k", expression])
+    result = invoke("test", str(config), "-k", expression)
     assert result.exit_code == 2
     assert "Invalid value for -k" in result.output
 
@@ -780,12 +787,12 @@ def test_exit_codes_and_the_text_report(write_config, run_chatserve, tmp_path: P
     done = run_chatserve("test", "bot.yaml", "-k", "nothing")
     assert (done.returncode, done.stderr) == (5, "no cases to run: none matches -k 'nothing'\n")
     write_config("fn: bot.py:hello\n", name="empty.yaml")
-    empty = CliRunner().invoke(main, ["test", str(tmp_path / "empty.yaml")])
+    empty = invoke("test", str(tmp_path / "empty.yaml"))
     assert empty.exit_code == 5
     assert "no cases to run: add tests: to a config, or expect: to an example" in empty.output
     lost = tmp_path / "lost.tests.yaml"
     lost.write_text("- {name: x, turns: [{user: hi}]}\n")
-    orphan = CliRunner().invoke(main, ["test", str(lost)])
+    orphan = invoke("test", str(lost))
     assert orphan.exit_code == 5
     assert f"note: no config beside {lost} names it (tests: lost.tests.yaml)" in orphan.output
 
@@ -893,9 +900,8 @@ def test_json_format(write_config, run_chatserve) -> None:
 
 def test_the_seed_bots_cases_pass() -> None:
     seeds = Path(__file__).resolve().parent.parent / "configs"
-    outcome = run(
-        [str(seeds / "alternating_agree.yaml"), str(seeds / "count_images.yaml")], Options()
-    )
+    configs = [str(seeds / "alternating_agree.yaml"), str(seeds / "count_images.yaml")]
+    outcome = in_thread(lambda: run(configs, Options()))
     assert outcome.report.passed, render(outcome.report, "text")
     assert len(outcome.report.results) >= 2
 

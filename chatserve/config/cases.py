@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import jsonschema
 from pydantic import Field, field_validator
 
 from chatserve.config.base import ConfigModel
@@ -76,6 +75,8 @@ class Expect(ConfigModel):
     @classmethod
     def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
+            import jsonschema  # here: a server's start-up needs no JSON Schema
+
             try:
                 jsonschema.validators.validator_for(value).check_schema(value)
             except jsonschema.SchemaError as exc:
