@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chatserve.bot.load import load
 from chatserve.errors import ConfigError, Problem
+from chatserve.progress import progress_bar
 from chatserve.testing.cases import TestCase, collect
 from chatserve.testing.local import LocalBot
 from chatserve.testing.report import Report
@@ -101,18 +102,5 @@ def _progress(total: int, shown: bool) -> Iterator[Callable[[Result, CaseRun], N
     if not shown or not total or not sys.stderr.isatty():
         yield lambda result, run_: None
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    columns = (
-        TextColumn("Testing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=total)
-        yield lambda result, run_: bar.update(
-            task, advance=1, description=escape(result.case.name[:50])
-        )
+    with progress_bar("Testing", total, keep=False) as advance:
+        yield lambda result, run_: advance(result.case.name)

@@ -34,6 +34,7 @@ from chatserve.bot.request import Request
 from chatserve.bot.runner import ASYNC_GENERATOR, GENERATOR
 from chatserve.config.checks import example_message
 from chatserve.errors import Error
+from chatserve.progress import progress_bar
 from chatserve.store.digests import file_sha256, sha256_hex
 from chatserve.store.files import FileStore, new_id
 from chatserve.tasks import running
@@ -255,19 +256,8 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 
         yield log
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    columns = (
-        TextColumn("Caching examples"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("", total=total)
-        yield lambda label: bar.update(task, advance=1, description=escape(label[:40]))
+    with progress_bar("Caching examples", total, keep=True) as advance:
+        yield advance
 
 
 @asynccontextmanager
