@@ -41,6 +41,10 @@ def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None
         load_dotenv(value, override=False)  # what the environment already says wins
 
 
+config_files = click.argument(
+    "configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+
 env_file = click.option(
     "--env-file",
     type=click.Path(exists=True, dir_okay=False),
@@ -193,7 +197,7 @@ def serve(
 
 
 @main.command()
-@click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@config_files
 @env_file
 @click.option(
     "--format",
@@ -236,7 +240,7 @@ Examples:
 Exit status: 0 every case passed, 1 a case failed or a config has problems,
 2 a usage error, 5 no cases to run."""
 )
-@click.argument("configs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@config_files
 @env_file
 @click.option(
     "--format",
