@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import in_thread
 
 from chatserve.cli import main, serve
 
@@ -148,6 +149,9 @@ def test_init_writes_a_working_bot(tmp_path: Path) -> None:
     schema = (ROOT / "schemas" / "chatserve.schema.json").read_text()
     assert (folder / "chatserve.schema.json").read_text() == schema
     assert run("validate", str(config)).output == "1 file(s) valid\n"
+    tested = in_thread(lambda: run("test", str(config)))  # it runs an event loop of its own
+    assert tested.exit_code == 0, tested.output
+    assert tested.output.splitlines()[-1].startswith("2 passed, 0 failed")
     again = run("init", str(folder))
     assert again.exit_code == 1
     assert "already exist(s)" in again.output

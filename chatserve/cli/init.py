@@ -13,8 +13,16 @@ fn: bot.py:reply
 title: My bot
 description: A streaming bot. Edit `bot.py` to give it a brain.
 examples:
-  - Hello!
+  - text: Hello!
+    expect: {contains: "You said: Hello!"}  # `chatserve test bot.yaml` checks it
   - What can you do?
+tests:
+  - name: counts the messages of the chat
+    turns:
+      - user: Hi
+        expect: {contains: message 1 of our chat}
+      - user: Again
+        expect: {contains: message 2 of our chat, max_seconds: 5}
 """
 
 BOT_PY = '''\
