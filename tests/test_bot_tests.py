@@ -761,6 +761,7 @@ def test_repeat_with_a_pass_rate_reports_flaky_cases(
     verdict = "PASS" if passes else "FAIL"
     text = render(report, "text")
     assert f"{verdict} (2/4 runs passed, {rate:.0%} needed) flaky" in text
+    assert f"flaky  {config}  coin: 2 of 4 runs passed\n" in text  # listed above the totals
     assert (
         f"{place(config, 'equals: heads')}: expected the reply to be 'heads', got 'tails'" in text
     )

@@ -109,6 +109,11 @@ def text(report: Report, *, color: bool = False) -> str:
         console.print()
         console.print(_table(report))
         console.print()
+    for result in filter(lambda result: result.flaky, report.results):
+        runs = f"{result.passes} of {len(result.runs)} runs passed"
+        console.print(
+            f"[yellow]flaky[/]  {escape(result.case.config)}  {escape(result.case.name)}: {runs}"
+        )
     console.print(report.summary_line())
     return "".join(f"{line.rstrip()}\n" for line in out.getvalue().splitlines())
 
