@@ -13,7 +13,7 @@ from chatserve.bot.request import Request
 from chatserve.config.inputs import UploadInput
 from chatserve.errors import Error
 from chatserve.http.wire import MultimodalMessage
-from chatserve.store.files import FileStore, new_id
+from chatserve.store.files import FileRefused, FileStore, new_id
 from chatserve.testing.cases import Step
 from chatserve.testing.expect import Outcome
 from chatserve.turn import Refused, Turn, arguments
@@ -38,11 +38,8 @@ class LocalConversation:
         self.target = target
         self.owner = new_id()
         self.history: list[dict[str, Any]] = []
-        specs = target.bot.config.additional_inputs
-        self.inputs = [
-            self._refs(value) if isinstance(spec, UploadInput) else value
-            for spec, value in zip(specs, inputs, strict=True)
-        ]
+        self.given = inputs
+        self.inputs: list[Any] | None = None
 
     async def __aenter__(self) -> LocalConversation:
         return self
@@ -53,7 +50,16 @@ class LocalConversation:
     async def say(self, step: Step) -> Outcome:
         """The turn's outcome; the history then holds the user's messages and the reply."""
         bot, files = self.target.bot, self.target.files
-        ids = [files.register(path, self.owner).id for path in step.files]
+        try:  # the case's files, checked when gathered, may have gone since
+            if self.inputs is None:
+                specs = bot.config.additional_inputs
+                self.inputs = [
+                    self._refs(value) if isinstance(spec, UploadInput) else value
+                    for spec, value in zip(specs, self.given, strict=True)
+                ]
+            ids = [files.register(path, self.owner).id for path in step.files]
+        except FileRefused as exc:
+            return Outcome(crash=f"a file of the case cannot be sent: {exc.message}")
         message = MultimodalMessage(step.text, ids) if bot.config.multimodal else step.text
         try:
             args = arguments(bot, files, self.owner, message, self.history, self.inputs)
