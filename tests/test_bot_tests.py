@@ -1148,3 +1148,28 @@ def test_a_url_that_is_not_the_api_is_a_failure_not_a_traceback(write_config) ->
     assert missed(found["no file input"]) == [f"{place(config, 'user: hi')}: {url}/api/chat {page}"]
     uploading = missed(found["a file input and files in the message"])
     assert uploading == [f"{place(config, 'user: {')}: {url}/api/upload?input=0 {page}"]
+
+
+def test_validate_refuses_the_files_the_bot_would_refuse(write_config, tmp_path: Path) -> None:
+    (tmp_path / "cat.png").write_bytes(b"not really a picture")
+    (tmp_path / "notes.txt").write_text("words")
+    config = write_config(
+        """
+        fn: bot.py:hello
+        multimodal: true
+        textbox: {file_types: [image]}
+        tests:
+          - name: two at once
+            turns:
+              - user: {text: hi, files: [cat.png, cat.png]}
+          - name: not an image
+            turns:
+              - user: {text: hi, files: [notes.txt]}
+        """
+    )
+    problems = [f"{p.line}:{p.column}: {p.message}" for p in check(str(config))]
+    assert problems == [
+        f"{place(config, 'files: [cat')}: the bot takes one file per message "
+        "(textbox.file_count), got 2",
+        f"{place(config, 'notes.txt')}: file 'notes.txt' is not an accepted file type (image)",
+    ]

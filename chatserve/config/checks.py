@@ -124,22 +124,22 @@ def input_files_problem(
         shape = "a list of file names" if multiple else "a file name or null"
         return f"value must be {shape}, got {value!r}"[:200]
     accept = declared.accepted()
-    for name in names:
-        problem = file_problem(folder, name, config)
-        if problem:
-            return problem
-        if accept and not accepts(accept, name, media_type(name)):
-            return f"file {name!r} is not an accepted file type ({', '.join(accept)})"
-    return None
+    return next(filter(None, (file_problem(folder, name, config, accept) for name in names)), None)
 
 
-def file_problem(folder: Path, name: str, config: Config) -> str | None:
+def file_problem(
+    folder: Path, name: str, config: Config, accept: list[str] | None = None
+) -> str | None:
+    """What is wrong with a file a config names: not there, outside where files may come from,
+    or (with `accept`, Gradio-style `file_types`) of a type not accepted."""
     path = (folder / name).resolve()
     if not path.is_file():
         return f"file {name!r} not found"
     allowed = [folder.resolve(), *((folder / p).resolve() for p in config.server.allowed_paths)]
     if not any(path.is_relative_to(root) for root in allowed):
         return f"file {name!r} is outside the config's folder and server.allowed_paths"
+    if accept and not accepts(accept, name, media_type(name)):
+        return f"file {name!r} is not an accepted file type ({', '.join(accept)})"
     return None
 
 

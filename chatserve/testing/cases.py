@@ -200,8 +200,12 @@ class _Gatherer:
         user_at = (*at, "user")
         if user.files and not config.multimodal:
             self.problems.append(source.problem(user_at, "files need multimodal: true"))
+        elif len(user.files) > 1 and config.textbox.file_count == "single":
+            count = len(user.files)
+            message = f"the bot takes one file per message (textbox.file_count), got {count}"
+            self.problems.append(source.problem((*user_at, "files"), message))
         for number, name in enumerate(user.files):
-            problem = file_problem(folder, name, config)
+            problem = file_problem(folder, name, config, config.textbox.file_types)
             if problem:
                 self.problems.append(source.problem((*user_at, "files", number), problem))
         if turn.expect is not None:
