@@ -27,6 +27,11 @@ class Problem:
         where = f"{self.path}: " if self.path else ""
         return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
 
+    def annotation(self) -> str:
+        """The problem as a GitHub Actions error at its line."""
+        message = f"{self.path}: {self.message}" if self.path else self.message
+        return workflow_command("error", self.file, self.line, self.column, "chatserve", message)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "file": self.file,
@@ -35,6 +40,22 @@ class Problem:
             "path": self.path,
             "message": self.message,
         }
+
+
+def workflow_command(
+    level: str, file: str, line: int, column: int, title: str, message: str
+) -> str:
+    """A GitHub Actions annotation (`::error file=...::message`) at a place in a file.
+    https://docs.github.com/actions/reference/workflow-commands-for-github-actions"""
+
+    def escaped(value: str, *, prop: bool = False) -> str:
+        value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+    return (
+        f"::{level} file={escaped(file, prop=True)},line={line},col={column},"
+        f"title={escaped(title, prop=True)}::{escaped(message)}"
+    )
 
 
 class ConfigError(Exception):

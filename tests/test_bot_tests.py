@@ -25,7 +25,7 @@ from click.testing import Result as Invoked
 from helpers import in_thread
 
 from chatserve.cli import main
-from chatserve.cli.test import Options, Outcome, run
+from chatserve.cli.test import Options, Verdict, run
 from chatserve.cli.validate import check
 from chatserve.testing.report import failed_run, render, where
 from chatserve.testing.run import Result
@@ -143,7 +143,7 @@ def bot_py() -> str:
     return BOT
 
 
-def run_cases(config: Path, **options) -> Outcome:
+def run_cases(config: Path, **options) -> Verdict:
     """What `chatserve test CONFIG` runs, in this process."""
     return in_thread(lambda: run([str(config)], Options(**options)))
 
@@ -153,7 +153,7 @@ def invoke(*args: str) -> Invoked:
     return in_thread(lambda: CliRunner().invoke(main, list(args)))
 
 
-def results(outcome: Outcome) -> dict[str, Result]:
+def results(outcome: Verdict) -> dict[str, Result]:
     assert not outcome.report.problems, outcome.report.problems
     return {result.case.name: result for result in outcome.report.results}
 

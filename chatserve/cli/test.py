@@ -38,15 +38,20 @@ class Options:
 
 
 @dataclass
-class Outcome:
+class Verdict:
+    """What a test command did: its report, and the files `--update` wrote."""
+
     report: Report
-    stuck: bool
-    """A turn was stopped at its time budget: a chat function may still be running in a
-    worker thread, which exiting must not wait for."""
     updated: list[str]
 
+    @property
+    def stuck(self) -> bool:
+        """A turn was stopped at its time budget: a chat function may still be running in a
+        worker thread, which exiting must not wait for."""
+        return any(run_.timed_out for result in self.report.results for run_ in result.runs)
 
-def run(configs: list[str], options: Options, *, progress: bool = False) -> Outcome:
+
+def run(configs: list[str], options: Options, *, progress: bool = False) -> Verdict:
     """Load each config, run its cases, and (with `update`) write snapshot replies."""
     start = time.perf_counter()
     problems: dict[str, list[Problem]] = {}
@@ -87,9 +92,8 @@ def run(configs: list[str], options: Options, *, progress: bool = False) -> Outc
         from chatserve.testing.snapshots import update
 
         updated = update(results)  # raises SnapshotError
-    stuck = any(run_.timed_out for result in results for run_ in result.runs)
     report = Report(results, problems, time.perf_counter() - start)
-    return Outcome(report, stuck, updated)
+    return Verdict(report, updated)
 
 
 def _selected(case: TestCase, select: Matcher | None) -> bool:

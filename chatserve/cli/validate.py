@@ -127,7 +127,7 @@ def report(results: dict[str, list[Problem]], fmt: str) -> str:
         ]
         return json.dumps({"valid": not problems, "files": files}, indent=2) + "\n"
     if fmt == "github":
-        return "".join(_annotation(p) + "\n" for p in problems)
+        return "".join(p.annotation() + "\n" for p in problems)
     lines = [str(p) for p in problems]
     invalid = sum(1 for found in results.values() if found)
     if invalid:
@@ -135,13 +135,3 @@ def report(results: dict[str, list[Problem]], fmt: str) -> str:
     else:
         lines.append(f"{len(results)} file(s) valid")
     return "\n".join(lines) + "\n"
-
-
-def _annotation(problem: Problem) -> str:
-    # https://docs.github.com/actions/reference/workflow-commands-for-github-actions
-    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
-    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return (
-        f"::error file={problem.file},line={problem.line},col={problem.column},"
-        f"title=chatserve::{message}"
-    )

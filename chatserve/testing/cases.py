@@ -37,6 +37,12 @@ class Step:
     at: Key
     """The turn's place in its file."""
 
+    def said(self, file_ids: list[str]) -> list[dict[str, Any]]:
+        """The user's messages of this turn as a client's history holds them (its files by
+        the ids they were given, then its text)."""
+        files = [{"role": "user", "content": {"file": {"id": i}}} for i in file_ids]
+        return files + ([{"role": "user", "content": self.text}] if self.text else [])
+
 
 @dataclass(frozen=True)
 class TestCase:

@@ -74,9 +74,7 @@ class LocalConversation:
             return Outcome(error=exc.message)
         except Exception as exc:
             return Outcome(crash=f"the chat function raised {_described(exc)}")
-        self.history += [{"role": "user", "content": {"file": {"id": i}}} for i in ids]
-        if step.text:
-            self.history.append({"role": "user", "content": step.text})
+        self.history += step.said(ids)
         self.history += reply.messages
         return Outcome(reply.messages, reply.outputs or [])
 

@@ -71,9 +71,7 @@ class RemoteConversation:
         if answer.status_code == 422:
             return Outcome(error=_message(answer))
         messages, outputs = _data(answer, "messages"), _data(answer, "outputs")
-        self.history += [{"role": "user", "content": {"file": {"id": i}}} for i in ids]
-        if step.text:
-            self.history.append({"role": "user", "content": step.text})
+        self.history += step.said(ids)
         self.history += messages
         return Outcome(messages, outputs)
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chatserve.errors import Problem
+from chatserve.errors import Problem, workflow_command
 from chatserve.testing.run import CaseRun, Miss, Result
 
 
@@ -67,9 +67,21 @@ def failed_run(result: Result) -> CaseRun | None:
     return next((run for run in result.runs if not run.passed), None)
 
 
+def place(result: Result, miss: Miss) -> tuple[str, int, int]:
+    """The file, line and column of what missed."""
+    return (result.case.file, *result.case.locate(miss.at))
+
+
 def where(result: Result, miss: Miss) -> str:
-    line, column = result.case.locate(miss.at)
-    return f"{result.case.file}:{line}:{column}"
+    return ":".join(map(str, place(result, miss)))
+
+
+def by_config(results: list[Result]) -> dict[str, list[Result]]:
+    """The results of each config, in the order they came."""
+    grouped: dict[str, list[Result]] = {}
+    for result in results:
+        grouped.setdefault(result.case.config, []).append(result)
+    return grouped
 
 
 def _verdict(result: Result) -> str:
@@ -122,10 +134,7 @@ def _table(report: Report) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in ("config", "cases", "passed", "failed", "flaky", "time"):
         table.add_column(column, justify="left" if column == "config" else "right")
-    by_config: dict[str, list[Result]] = {}
-    for result in report.results:
-        by_config.setdefault(result.case.config, []).append(result)
-    for config, results in by_config.items():
+    for config, results in by_config(report.results).items():
         table.add_row(
             escape(config),
             str(len(results)),
@@ -143,7 +152,7 @@ def as_json(report: Report) -> dict[str, object]:
         case = result.case
         line, column = case.locate()
         misses = [
-            dict(zip(("file", "line", "column"), _split(where(result, m)), strict=True))
+            dict(zip(("file", "line", "column"), place(result, m), strict=True))
             | {"turn": m.turn + 1, "message": m.message}
             for m, _ in _misses(result)
         ]
@@ -172,20 +181,11 @@ def as_json(report: Report) -> dict[str, object]:
     }
 
 
-def _split(location: str) -> tuple[str, int, int]:
-    file, line, column = location.rsplit(":", 2)
-    return file, int(line), int(column)
-
-
 def github(report: Report) -> Iterator[str]:
     """Workflow commands: an error at each broken config's problem and each failed case's
     missed turn, a warning at each flaky case that passed; then the summary."""
     for problems in report.problems.values():
-        for problem in problems:
-            message = f"{problem.path}: {problem.message}" if problem.path else problem.message
-            yield _command(
-                "error", problem.file, problem.line, problem.column, "chatserve", message
-            )
+        yield from (problem.annotation() for problem in problems)
     for result in report.results:
         if result.passed and not result.flaky:
             continue
@@ -194,21 +194,8 @@ def github(report: Report) -> Iterator[str]:
         if result.flaky:
             title += f" (flaky: {result.passes}/{len(result.runs)} runs passed)"
         for miss, message in _misses(result):
-            file, line, column = _split(where(result, miss))
-            yield _command(level, file, line, column, title, message)
+            yield workflow_command(level, *place(result, miss), title, message)
     yield report.summary_line()
-
-
-def _command(level: str, file: str, line: int, column: int, title: str, message: str) -> str:
-    # https://docs.github.com/actions/reference/workflow-commands-for-github-actions
-    def escaped(value: str, *, prop: bool = False) -> str:
-        value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return value.replace(":", "%3A").replace(",", "%2C") if prop else value
-
-    return (
-        f"::{level} file={escaped(file, prop=True)},line={line},col={column},"
-        f"title={escaped(title, prop=True)}::{escaped(message)}"
-    )
 
 
 def junit(report: Report) -> str:
@@ -220,10 +207,7 @@ def junit(report: Report) -> str:
         case = ET.SubElement(suite, "testcase", classname=file, name="config", file=file)
         text = "\n".join(str(problem) for problem in problems)
         ET.SubElement(case, "error", message=problems[0].message, type="config").text = text
-    by_config: dict[str, list[Result]] = {}
-    for result in report.results:
-        by_config.setdefault(result.case.config, []).append(result)
-    for config, results in by_config.items():
+    for config, results in by_config(report.results).items():
         failures = sum(not r.passed for r in results)
         suite = ET.SubElement(
             root,
